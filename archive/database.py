@@ -1,0 +1,132 @@
+"""The archive database (``DIR/archive.db``): a derived view of the WARC files."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+from archive.migrations import migrate
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    url: str
+    fetched_at: str
+    status: int
+    content_type: str | None
+    record_type: str
+    payload_digest: str
+    payload_length: int
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+    request_offset: int | None = None
+    request_length: int | None = None
+    ip_address: str | None = None
+    crawl_id: int | None = None
+
+
+def connect(path: str | os.PathLike[str] | None = None, *, memory: bool = False) -> Database:
+    """Open (or create) an archive database in WAL mode with a busy timeout."""
+    db = Database(memory=True) if memory else Database(path)
+    db.execute("PRAGMA busy_timeout = 10000")
+    if not memory:
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+class ArchiveDB:
+    """Typed access to the tables the crawler writes. Takes a :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        migrate(db)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> ArchiveDB:
+        return cls(connect(path))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- crawls --------------------------------------------------------------------------
+
+    def start_crawl(self, seeds: Iterable[str], source: str | None = None) -> int:
+        with self.db.conn:
+            table = self.db["crawls"].insert(
+                {"source": source, "seeds": json.dumps(list(seeds)), "started_at": now_iso()}
+            )
+        return int(table.last_pk)
+
+    def finish_crawl(self, crawl_id: int, outcome: str, *, pages: int = 0) -> None:
+        counts = self.db.execute(
+            "select (select count(*) from captures where crawl_id = :id),"
+            " (select count(*) from failures where crawl_id = :id)",
+            {"id": crawl_id},
+        ).fetchone()
+        with self.db.conn:
+            self.db["crawls"].update(
+                crawl_id,
+                {
+                    "finished_at": now_iso(),
+                    "outcome": outcome,
+                    "pages": pages,
+                    "captures": counts[0],
+                    "failures": counts[1],
+                },
+            )
+
+    # -- captures ------------------------------------------------------------------------
+
+    def add_capture(self, row: CaptureRow) -> int:
+        """Insert one capture row and commit. Call after its WARC record is flushed."""
+        with self.db.conn:
+            table = self.db["captures"].insert(asdict(row))
+        return int(table.last_pk)
+
+    def forget_captures_after(self, warc_file: str, size: int) -> int:
+        """Delete rows pointing past ``size`` bytes of ``warc_file`` (records lost in a
+        crash and cut off by repair). Returns how many were deleted."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "delete from captures where warc_file = ? and warc_offset >= ?", [warc_file, size]
+            )
+        return cursor.rowcount
+
+    # -- failures ------------------------------------------------------------------------
+
+    def add_failure(
+        self,
+        url: str,
+        kind: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        capture_id: int | None = None,
+        crawl_id: int | None = None,
+    ) -> int:
+        with self.db.conn:
+            table = self.db["failures"].insert(
+                {
+                    "url": url,
+                    "failed_at": now_iso(),
+                    "kind": kind,
+                    "status": status,
+                    "reason": reason,
+                    "capture_id": capture_id,
+                    "crawl_id": crawl_id,
+                }
+            )
+        return int(table.last_pk)

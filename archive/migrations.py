@@ -1,0 +1,97 @@
+"""Schema of ``archive.db``, built by numbered migrations (``PRAGMA user_version``).
+
+Append new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+logger = logging.getLogger(__name__)
+
+Migration = Callable[[Database], None]
+
+
+def m001_captures_failures_crawls(db: Database) -> None:
+    db["crawls"].create(
+        {
+            "id": int,
+            "source": str,
+            "seeds": str,  # JSON array
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,  # Scrapy's finish reason: finished, shutdown, warc_write_failed, ...
+            "pages": int,
+            "captures": int,
+            "failures": int,
+        },
+        pk="id",
+    )
+    db["captures"].create(
+        {
+            "id": int,
+            "url": str,
+            "fetched_at": str,
+            "status": int,
+            "content_type": str,
+            "record_type": str,
+            "payload_digest": str,
+            "payload_length": int,
+            "warc_file": str,
+            "warc_offset": int,
+            "warc_length": int,
+            "warc_record_id": str,
+            "request_offset": int,
+            "request_length": int,
+            "ip_address": str,
+            "crawl_id": int,
+        },
+        pk="id",
+        foreign_keys=[("crawl_id", "crawls", "id")],
+    )
+    db["captures"].create_index(["url", "fetched_at"])
+    db["captures"].create_index(["warc_file", "warc_offset"], unique=True)
+    db["captures"].create_index(["payload_digest"])
+    db["failures"].create(
+        {
+            "id": int,
+            "url": str,
+            "failed_at": str,
+            "kind": str,  # http, timeout, dns, connection, too_large, robots, error
+            "status": int,
+            "reason": str,
+            "capture_id": int,
+            "crawl_id": int,
+        },
+        pk="id",
+        foreign_keys=[("crawl_id", "crawls", "id"), ("capture_id", "captures", "id")],
+    )
+    db["failures"].create_index(["url"])
+
+
+MIGRATIONS: list[Migration] = [m001_captures_failures_crawls]
+
+
+def schema_version(db: Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: Database) -> int:
+    """Bring ``db`` to the latest schema. Returns the number of migrations applied."""
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"archive.db has schema version {current}, newer than this reviewarc "
+            f"({len(MIGRATIONS)}); upgrade reviewarc"
+        )
+    applied = 0
+    for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+        with db.conn:
+            migration(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        logger.info("Applied migration %d: %s", number, migration.__name__)
+        applied += 1
+    return applied

@@ -1,0 +1,86 @@
+"""Read records back from WARC files, by position or in order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.warc_writer import OPEN_SUFFIX
+
+
+@dataclass
+class StoredRecord:
+    """A record read whole into memory (headers parsed, block bytes kept as stored)."""
+
+    warc_file: str
+    offset: int
+    length: int
+    record_type: str
+    warc_headers: dict[str, str]
+    http_head: bytes  # status/request line and headers as stored, with the blank line
+    payload: bytes  # the HTTP body as stored (content coding kept)
+
+    def header(self, name: str) -> str | None:
+        for k, v in self.warc_headers.items():
+            if k.lower() == name.lower():
+                return v
+        return None
+
+
+def locate(warc_dir: str | os.PathLike[str], warc_file: str) -> Path:
+    """Path of ``warc_file`` inside ``warc_dir``, also while it is still ``.open``.
+
+    Only a plain file name is accepted, never a path.
+    """
+    if not warc_file or Path(warc_file).name != warc_file or warc_file in (".", ".."):
+        raise ValueError(f"not a WARC file name: {warc_file!r}")
+    base = Path(warc_dir)
+    path = base / warc_file
+    if path.is_file():
+        return path
+    open_path = base / (warc_file + OPEN_SUFFIX)
+    if open_path.is_file():
+        return open_path
+    raise FileNotFoundError(f"no WARC file {warc_file} in {base}")
+
+
+def _stored(name: str, offset: int, record) -> StoredRecord:  # noqa: ANN001
+    headers = dict(record.rec_headers.headers)
+    block = record.raw_stream.read()
+    head, payload = b"", block
+    if "application/http" in (record.content_type or ""):
+        end = block.find(b"\r\n\r\n")
+        if end >= 0:
+            head, payload = block[: end + 4], block[end + 4 :]
+    return StoredRecord(name, offset, 0, record.rec_type, headers, head, payload)
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[StoredRecord]:
+    """Every record of a WARC file with its offset and (compressed) length."""
+    path = Path(path)
+    name = path.name.removesuffix(OPEN_SUFFIX)
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh, no_record_parse=True)
+        for record in it:
+            offset = it.get_record_offset()
+            stored = _stored(name, offset, record)
+            it.read_to_end(record)
+            stored.length = it.get_record_length()
+            yield stored
+
+
+def read_record(path: str | os.PathLike[str], offset: int) -> StoredRecord:
+    """The record that starts at ``offset`` in ``path``."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        it = ArchiveIterator(fh, no_record_parse=True)
+        record = next(iter(it))
+        stored = _stored(path.name.removesuffix(OPEN_SUFFIX), offset, record)
+        it.read_to_end(record)
+        stored.length = it.get_record_length()
+        return stored

@@ -1,0 +1,299 @@
+"""Write HTTP exchanges into rotating WARC 1.1 files.
+
+* Files are named ``<prefix>-<UTC timestamp, 17 digits>-<serial>.warc.gz``; while being written
+  they end in ``.open`` and are renamed when closed.
+* Each file starts with a ``warcinfo`` record; every record is its own gzip member.
+* Per exchange a ``response`` and a ``request`` record are written together, linked by
+  ``WARC-Concurrent-To`` and sharing ``WARC-Date``; rotation happens between pairs only.
+* The response block is the HTTP head and body exactly as the crawler received them
+  (content coding kept); digests are computed here over the stored bytes.
+
+warcio serializes the WARC headers; the HTTP block is written as raw bytes so that header
+names, order and non-ASCII values reach the file unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import logging
+import os
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import BufferWARCWriter
+
+from archive.errors import WARCWriteError
+from archive.exchange import Exchange
+
+logger = logging.getLogger(__name__)
+
+WARC_VERSION = "WARC/1.1"
+OPEN_SUFFIX = ".open"
+DEFAULT_MAX_SIZE = 1_000_000_000
+
+
+def sha1_digest(data: bytes) -> str:
+    """A WARC digest value: ``sha1:`` and the base32 SHA-1 of ``data``."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def warc_date(moment: datetime) -> str:
+    """WARC 1.1 date: ISO 8601 UTC with microseconds when there are any."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return datetime_to_iso_date(moment, use_micros=True)
+
+
+def new_record_id() -> str:
+    return StatusAndHeadersParser.make_warc_id()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Where a record landed: file name (final, without ``.open``), offset and length."""
+
+    record_id: str
+    warc_file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class WrittenExchange:
+    response: RecordRef
+    request: RecordRef
+    warc_date: str
+    payload_digest: str
+    payload_length: int
+
+
+def serialize_record(
+    record_type: str,
+    warc_headers: list[tuple[str, str]],
+    block: bytes,
+    content_type: str,
+) -> bytes:
+    """One uncompressed WARC record (headers, block, trailing CRLF CRLF), via warcio."""
+    headers = StatusAndHeaders("", warc_headers, protocol=WARC_VERSION)
+    record = ArcWarcRecord(
+        "warc", record_type, headers, io.BytesIO(block), None, content_type, len(block)
+    )
+    record.payload_length = len(block)
+    writer = BufferWARCWriter(gzip=False, warc_version=WARC_VERSION)
+    writer.write_record(record)
+    return writer.get_contents()
+
+
+class WARCFileWriter:
+    """Appends exchanges to WARC files in ``directory``, rotating at ``max_size`` bytes.
+
+    ``clock`` and ``record_id`` can be replaced to make output deterministic in tests.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str = "reviewarc",
+        max_size: int = DEFAULT_MAX_SIZE,
+        gzip_level: int = 6,
+        warcinfo: Mapping[str, str] | None = None,
+        fsync: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+        record_id: Callable[[], str] = new_record_id,
+    ) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.gzip_level = gzip_level
+        self.warcinfo = dict(warcinfo or {})
+        self.fsync = fsync
+        self.clock = clock
+        self.record_id = record_id
+        self._fh: io.BufferedWriter | None = None
+        self._name: str | None = None
+        self._warcinfo_id: str | None = None
+        self._serial = 0
+        self._exchanges_in_file = 0
+        self.files_written: list[str] = []
+
+    # -- files -------------------------------------------------------------------------
+
+    @property
+    def current_name(self) -> str | None:
+        """Final name of the file being written (without ``.open``), if any."""
+        return self._name
+
+    def _next_name(self) -> str:
+        while True:
+            stamp = self.clock().astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
+            self._serial += 1
+            path = self.directory / name
+            if not path.exists() and not path.with_name(name + OPEN_SUFFIX).exists():
+                return name
+
+    def open(self) -> None:
+        """Start a new file (closing the current one) and write its warcinfo record."""
+        self.close()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            name = self._next_name()
+            fh = open(self.directory / (name + OPEN_SUFFIX), "xb")
+        except OSError as e:
+            raise WARCWriteError(f"cannot create a WARC file in {self.directory}: {e}") from e
+        self._fh, self._name, self._exchanges_in_file = fh, name, 0
+        self._warcinfo_id = self.record_id()
+        fields = "".join(f"{k}: {v}\r\n" for k, v in self.warcinfo.items() if v)
+        headers = [
+            ("WARC-Type", "warcinfo"),
+            ("WARC-Record-ID", self._warcinfo_id),
+            ("WARC-Filename", name),
+            ("WARC-Date", warc_date(self.clock())),
+        ]
+        block = fields.encode("utf-8")
+        self._append(
+            self._warcinfo_id,
+            serialize_record("warcinfo", headers, block, "application/warc-fields"),
+        )
+        self._flush()
+        logger.info("Opened WARC file %s", name)
+
+    def close(self) -> None:
+        """Close the current file and rename it to its final name."""
+        if self._fh is None:
+            return
+        fh, name = self._fh, self._name
+        assert name is not None
+        self._fh = self._name = None
+        open_path = self.directory / (name + OPEN_SUFFIX)
+        try:
+            fh.flush()
+            os.fsync(fh.fileno())
+        finally:
+            fh.close()
+        if self._exchanges_in_file == 0:
+            # Nothing but a warcinfo record: not worth keeping.
+            open_path.unlink(missing_ok=True)
+            return
+        os.replace(open_path, self.directory / name)
+        self.files_written.append(name)
+        logger.info("Closed WARC file %s", name)
+
+    def __enter__(self) -> WARCFileWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- records -----------------------------------------------------------------------
+
+    def _append(self, record_id: str, record: bytes) -> RecordRef:
+        """Write one record as its own gzip member."""
+        assert self._fh is not None and self._name is not None
+        compressor = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        member = compressor.compress(record) + compressor.flush()
+        offset = self._fh.tell()
+        self._fh.write(member)
+        return RecordRef(record_id, self._name, offset, len(member))
+
+    def _flush(self) -> None:
+        assert self._fh is not None
+        self._fh.flush()
+        if self.fsync:
+            os.fsync(self._fh.fileno())
+
+    def write_exchange(self, exchange: Exchange) -> WrittenExchange:
+        """Write the response and request records of one exchange and flush them.
+
+        Raises :class:`WARCWriteError` when the file cannot be written; the writer is then
+        closed and the caller should stop.
+        """
+        try:
+            if self._fh is None or self._fh.tell() >= self.max_size:
+                self.open()
+            return self._write_pair(exchange)
+        except OSError as e:
+            self._abandon()
+            raise WARCWriteError(f"cannot write to WARC file {self._name}: {e}") from e
+
+    def _abandon(self) -> None:
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+        self._fh = None
+
+    def _write_pair(self, exchange: Exchange) -> WrittenExchange:
+        date = warc_date(exchange.date)
+        response_id, request_id = self.record_id(), self.record_id()
+        body = exchange.body
+        payload_digest = sha1_digest(body)
+
+        response_block = exchange.response.to_bytes(len(body)) + body
+        response_headers = [
+            ("WARC-Type", "response"),
+            ("WARC-Record-ID", response_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", exchange.url),
+        ]
+        if exchange.ip_address:
+            response_headers.append(("WARC-IP-Address", exchange.ip_address))
+        response_headers += [
+            ("WARC-Warcinfo-ID", self._warcinfo_id or ""),
+            ("WARC-Concurrent-To", request_id),
+            ("WARC-Payload-Digest", payload_digest),
+            ("WARC-Block-Digest", sha1_digest(response_block)),
+            *exchange.extra_warc_headers.items(),
+        ]
+
+        request_block = exchange.request.to_bytes() + exchange.request.body
+        request_headers = [
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", request_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", exchange.url),
+        ]
+        if exchange.ip_address:
+            request_headers.append(("WARC-IP-Address", exchange.ip_address))
+        request_headers += [
+            ("WARC-Warcinfo-ID", self._warcinfo_id or ""),
+            ("WARC-Concurrent-To", response_id),
+            ("WARC-Payload-Digest", sha1_digest(exchange.request.body)),
+            ("WARC-Block-Digest", sha1_digest(request_block)),
+        ]
+
+        response_ref = self._append(
+            response_id,
+            serialize_record(
+                "response", response_headers, response_block, "application/http;msgtype=response"
+            ),
+        )
+        request_ref = self._append(
+            request_id,
+            serialize_record(
+                "request", request_headers, request_block, "application/http;msgtype=request"
+            ),
+        )
+        self._flush()
+        self._exchanges_in_file += 1
+        return WrittenExchange(
+            response=response_ref,
+            request=request_ref,
+            warc_date=date,
+            payload_digest=payload_digest,
+            payload_length=len(body),
+        )

@@ -1,0 +1,330 @@
+"""The ``reviewarc`` command line. Library errors become messages here, at the edge."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from archive.datadir import ENV_VAR, DataDir, default_data_dir
+from archive.errors import ArchiveError
+from crawler import __version__
+
+console = Console()
+
+data_option = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Data directory (default: ${ENV_VAR}, else ./reviewarc-data).",
+)
+
+
+def resolve(data_dir: Path | None) -> DataDir:
+    return DataDir(data_dir or default_data_dir())
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reviewarc")
+def cli() -> None:
+    """reviewarc: crawl review sites into WARC files, extract the reviews, search them."""
+
+
+# -- crawl ---------------------------------------------------------------------------------
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            fail(f"--set takes NAME=VALUE, not {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
+def _check_writable(datadir: DataDir) -> None:
+    """Fail early, with a message, when the crawl could not write its archive."""
+    import os
+
+    datadir.create()
+    for path in (datadir.path, datadir.warc_dir):
+        if not os.access(path, os.W_OK | os.X_OK):
+            fail(f"cannot write to {path}: permission denied")
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@data_option
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sources file (TOML) naming sites to crawl.",
+)
+@click.option("--source", help="Crawl only this source of the --config file.")
+@click.option(
+    "--depth", type=click.IntRange(min=0), help="Most links followed from a seed (default 20)."
+)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many responses.")
+@click.option(
+    "--archive-only",
+    is_flag=True,
+    help="Write WARCs and captures only; leave extraction to 'reviewarc reprocess'.",
+)
+@click.option("--user-agent", help="User-Agent to send (default names reviewarc and its URL).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy or REVIEWARC_* setting; repeatable.",
+)
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+def crawl(
+    urls: tuple[str, ...],
+    data_dir: Path | None,
+    config_file: Path | None,
+    source: str | None,
+    depth: int | None,
+    max_pages: int | None,
+    archive_only: bool,
+    user_agent: str | None,
+    overrides: tuple[str, ...],
+    log_level: str,
+) -> None:
+    """Crawl review sites into the archive.
+
+    Starts from the seed URLs (and their robots.txt sitemaps, /sitemap.xml and feeds),
+    stays on the seeds' hosts, and archives every response into WARC files.
+    Exits 0 when the crawl completed, even if some pages failed (see the failures table).
+
+    Example:
+
+        reviewarc crawl https://reviews.example/ --data ./archive
+    """
+    from crawler.runner import CrawlJob, build_settings, run_crawls
+    from crawler.scope import origin
+    from crawler.sources import SourcesError, load_sources
+
+    jobs: list[CrawlJob] = []
+    if config_file is not None:
+        try:
+            sources = load_sources(config_file)
+        except SourcesError as e:
+            fail(str(e))
+        if source is not None:
+            sources = [s for s in sources if s.name == source]
+            if not sources:
+                fail(f"no source named {source!r} in {config_file}")
+        jobs += [CrawlJob.from_source(s) for s in sources]
+    elif source is not None:
+        fail("--source needs --config FILE")
+    if urls:
+        bad = [u for u in urls if origin(u) is None]
+        if bad:
+            fail(f"not an http(s) URL: {bad[0]}")
+        jobs.append(CrawlJob(tuple(urls)))
+    if not jobs:
+        fail("nothing to crawl: give seed URLs or --config FILE")
+    if depth is not None:
+        jobs = [CrawlJob(j.seeds, j.source, j.article_pattern, depth) for j in jobs]
+
+    datadir = resolve(data_dir)
+    try:
+        _check_writable(datadir)
+        datadir.lock()  # fail now, with a message, if another crawl is running
+        datadir.unlock()
+    except ArchiveError as e:
+        fail(str(e))
+    settings = build_settings(
+        datadir.path,
+        max_pages=max_pages,
+        user_agent=user_agent,
+        log_level=log_level,
+        overrides={"REVIEWARC_ARCHIVE_ONLY": archive_only, **_parse_overrides(overrides)},
+    )
+    results = run_crawls(jobs, settings)
+    _print_crawl_summary(datadir, results)
+    errors = [r.error or r.stats.get("reviewarc/warc_write_error") for r in results if not r.ok]
+    if errors:
+        fail(f"crawl failed: {errors[0]}")
+
+
+def _print_crawl_summary(datadir: DataDir, results: list[Any]) -> None:
+    if not datadir.exists():
+        return
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        for result in results:
+            crawl_id = result.stats.get("reviewarc/crawl_id")
+            if crawl_id is None:
+                continue
+            captures, files = con.execute(
+                "select count(*), count(distinct warc_file) from captures where crawl_id = ?",
+                [crawl_id],
+            ).fetchone()
+            failures = con.execute(
+                "select count(*) from failures where crawl_id = ?", [crawl_id]
+            ).fetchone()[0]
+            label = result.job.source or ", ".join(result.job.seeds)
+            click.echo(
+                f"Crawl {crawl_id} of {label}: {captures} responses archived in {files} WARC "
+                f"file(s), {failures} failure(s) recorded. Data: {datadir.path}"
+            )
+    finally:
+        con.close()
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@data_option
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+def demo(data_dir: Path | None, log_level: str) -> None:
+    """Crawl a bundled sample review site, served on loopback, into the data directory.
+
+    Needs no network. Prints what was archived and what to try next.
+
+    Example:
+
+        reviewarc demo --data ./demo-archive
+    """
+    from crawler.demo.server import DemoServer
+    from crawler.runner import CrawlJob, build_settings, run_crawls
+
+    datadir = resolve(data_dir)
+    try:
+        _check_writable(datadir)
+        datadir.lock()
+        datadir.unlock()
+    except ArchiveError as e:
+        fail(str(e))
+    with DemoServer(port=8642) as server:
+        click.echo(f"Serving the demo site at {server.base_url}/ and crawling it ...")
+        settings = build_settings(datadir.path, log_level=log_level)
+        results = run_crawls([CrawlJob((server.base_url + "/",), source="demo")], settings)
+    if not all(r.ok for r in results):
+        fail(f"demo crawl failed: {results[0].error or results[0].stats}")
+    _print_demo_report(datadir, results[0].stats.get("reviewarc/crawl_id"))
+
+
+def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "select status, content_type, url, warc_file from captures where crawl_id = ?"
+            " order by id",
+            [crawl_id],
+        ).fetchall()
+        failures = con.execute(
+            "select kind, url, reason from failures where crawl_id = ? order by id", [crawl_id]
+        ).fetchall()
+    finally:
+        con.close()
+    table = Table(title=f"Archived in crawl {crawl_id}: {len(rows)} responses")
+    for col in ("status", "type", "url", "WARC file"):
+        table.add_column(col)
+    for status, ctype, url, warc in rows:
+        table.add_row(str(status), (ctype or "").split(";")[0], url, warc)
+    console.print(table)
+    if failures:
+        click.echo(f"{len(failures)} failure(s) recorded:")
+        for kind, url, reason in failures:
+            click.echo(f"  {kind:10} {url}  {reason}")
+    data = datadir.path
+    click.echo(
+        "\nTry next:\n"
+        f'  reviewarc sql "select status, url from captures order by id" --data {data}\n'
+        f"  warcio check {data}/warcs/*.warc.gz\n"
+        f"  warcio index {data}/warcs/*.warc.gz"
+    )
+
+
+# -- sql -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("query")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of objects.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+def sql(query: str, data_dir: Path | None, as_json: bool, as_csv: bool) -> None:
+    """Run a read-only SQL query on the archive database.
+
+    Example:
+
+        reviewarc sql "select status, count(*) from captures group by status"
+    """
+    if as_json and as_csv:
+        fail("choose one of --json and --csv")
+    try:
+        datadir = resolve(data_dir).require()
+    except ArchiveError as e:
+        fail(str(e))
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    except sqlite3.Error as e:
+        fail(f"SQL error: {e}")
+    finally:
+        con.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows],
+                ensure_ascii=False,
+                indent=2,
+                default=_jsonable,
+            )
+        )
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table()
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""AutoThrottle, except for servers on this machine.
+
+Politeness protects other people's servers. A site served from loopback (a test fixture,
+the demo, a local mirror) is the user's own, so by default its requests go out without a
+delay; set ``REVIEWARC_THROTTLE_LOOPBACK = True`` to throttle it like any other host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.extensions.throttle import AutoThrottle
+
+from pipelines.config import ReviewarcConfig
+
+
+class PoliteThrottle(AutoThrottle):
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.throttle_loopback = ReviewarcConfig.from_settings(crawler.settings).throttle_loopback
+
+    def _response_downloaded(self, response: Any, request: Any, spider: Any) -> None:
+        ip = response.ip_address
+        if not self.throttle_loopback and ip is not None and ip.is_loopback:
+            _, slot = self._get_slot(request, spider)
+            if slot is not None:
+                slot.delay = 0.0
+            return
+        super()._response_downloaded(response, request, spider)

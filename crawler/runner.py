@@ -1,0 +1,114 @@
+"""Run crawls in this process: Scrapy settings built in one place, one crawl after another."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from twisted.internet import defer
+
+from crawler.sources import Source
+from crawler.spiders.reviews import ReviewsSpider
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CrawlJob:
+    seeds: tuple[str, ...]
+    source: str | None = None
+    article_pattern: str | None = None
+    max_depth: int | None = None
+
+    @classmethod
+    def from_source(cls, source: Source) -> CrawlJob:
+        return cls(source.seeds, source.name, source.article_pattern, source.max_depth)
+
+
+@dataclass
+class CrawlResult:
+    job: CrawlJob
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and "reviewarc/warc_write_error" not in self.stats
+
+
+def build_settings(
+    data_dir: Path,
+    *,
+    depth: int | None = None,
+    max_pages: int | None = None,
+    user_agent: str | None = None,
+    log_level: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("REVIEWARC_DATA", str(data_dir), priority="cmdline")
+    if depth is not None:
+        settings.set("DEPTH_LIMIT", depth, priority="cmdline")
+    if max_pages:
+        settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+    if user_agent:
+        settings.set("USER_AGENT", user_agent, priority="cmdline")
+    if log_level:
+        settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def _job_settings(job: CrawlJob, settings: Settings) -> Settings:
+    job_settings = settings.copy()
+    if job.source:
+        job_settings.set("REVIEWARC_SOURCE", job.source, priority="cmdline")
+    if job.max_depth is not None:
+        job_settings.set("DEPTH_LIMIT", job.max_depth, priority="cmdline")
+    return job_settings
+
+
+def run_crawls(jobs: Iterable[CrawlJob], settings: Settings) -> list[CrawlResult]:
+    """Crawl each job in turn (they share the data directory, so never at once)."""
+    results = [CrawlResult(job) for job in jobs]
+    process = CrawlerProcess(settings)
+    # The first crawler installs the reactor that the settings ask for.
+    crawlers = [
+        Crawler(ReviewsSpider, _job_settings(r.job, settings), init_reactor=(i == 0))
+        for i, r in enumerate(results)
+    ]
+    done = False
+
+    @defer.inlineCallbacks
+    def sequence() -> Any:
+        nonlocal done
+        try:
+            for crawler, result in zip(crawlers, results, strict=True):
+                job = result.job
+                try:
+                    yield process.crawl(
+                        crawler,
+                        url=list(job.seeds),
+                        article_pattern=job.article_pattern,
+                        source=job.source,
+                    )
+                except Exception as e:  # bootstrap errors: data dir locked, not writable, ...
+                    result.error = str(e) or type(e).__name__
+                    logger.error("Crawl of %s could not start: %s", ", ".join(job.seeds), e)
+                if crawler.stats is not None:
+                    result.stats = dict(crawler.stats.get_stats())
+        finally:
+            done = True
+            process._stop_reactor()
+
+    sequence()
+    if not done:
+        process.start(stop_after_crawl=False)
+    return results

@@ -1,0 +1,88 @@
+"""Scrapy settings of the reviewarc project: defaults fit for crawling a real site politely.
+
+Everything can be overridden the Scrapy way (``-s NAME=VALUE``, a project's settings) or
+with ``reviewarc crawl --set NAME=VALUE``. The ``REVIEWARC_*`` settings are described in
+:mod:`pipelines.config`.
+"""
+
+from crawler import __version__
+
+BOT_NAME = "reviewarc"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Who we are. Name reviewarc and give a contact URL; set your own contact for real crawls.
+USER_AGENT = f"reviewarc/{__version__} (+https://github.com/reviewarc/reviewarc; archival crawler)"
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0.25
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+
+# Bounds: every crawl ends by itself, whatever the site does.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # also applies after decompression
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+DEPTH_LIMIT = 20  # hops from a seed, like Heritrix's maxHops
+URLLENGTH_LIMIT = 2048
+REDIRECT_MAX_TIMES = 10
+RETRY_TIMES = 2
+
+# Breadth-first, like an archival crawler: a trap deep in one branch cannot starve the rest.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# Error pages reach the spider, which records them as failures.
+HTTPERROR_ALLOW_ALL = True
+
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.download_handler.RecordingHTTP11DownloadHandler",
+    "https": "crawler.download_handler.RecordingHTTP11DownloadHandler",
+    # Only http(s) is ever fetched.
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.scope.ScopeMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.StatusAwareRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.compression.BoundedDecompressionMiddleware": 590,
+}
+
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.throttle.PoliteThrottle": 0,
+    "crawler.extensions.capture.WarcCapture": 100,
+}
+
+# The flow at a glance: failures recorded; extraction and storage come after capture.
+ITEM_PIPELINES = {
+    "pipelines.failures.FailurePipeline": 100,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+# reviewarc (see pipelines/config.py)
+REVIEWARC_WARC_PREFIX = "reviewarc"
+REVIEWARC_WARC_MAX_SIZE = 1_000_000_000
+REVIEWARC_WARC_GZIP_LEVEL = 6
+REVIEWARC_WARC_FSYNC = False
+REVIEWARC_TRAP_MAX_PER_PATTERN = 200
+REVIEWARC_TRAP_MAX_QUERY_VARIANTS = 50
+REVIEWARC_TRAP_MAX_PATH_SEGMENTS = 20
+REVIEWARC_THROTTLE_LOOPBACK = False
+REVIEWARC_ARCHIVE_ONLY = False

@@ -1,0 +1,203 @@
+"""The ``reviews`` spider: seeds, robots.txt sitemaps, /sitemap.xml, feeds and in-scope links.
+
+    scrapy crawl reviews -a url=https://reviews.example/ -s REVIEWARC_DATA=DIR
+
+``url`` takes one URL or several separated by commas or spaces. Every response is archived
+by the capture extension before it reaches this spider; here it is only a matter of finding
+more URLs and of recording what failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import scrapy
+from scrapy import signals
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from crawler.failure_kinds import classify
+from crawler.scope import Scope, TrapGuard
+from pipelines.config import ReviewarcConfig
+from pipelines.items import FetchFailure
+
+logger = logging.getLogger(__name__)
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+_XML_ROOT = re.compile(rb"<(?:[\w-]+:)?(urlset|sitemapindex|rss|feed|RDF)\b")
+
+
+def split_urls(value: str | Iterable[str] | None) -> list[str]:
+    if not value:
+        return []
+    items = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value)
+    return [u for u in (i.strip() for i in items) if u]
+
+
+def xml_root(body: bytes) -> str | None:
+    """``urlset``, ``sitemapindex``, ``rss``, ``feed`` or ``RDF`` when ``body`` is one."""
+    match = _XML_ROOT.search(body[:4096])
+    return match.group(1).decode() if match else None
+
+
+class ReviewsSpider(scrapy.Spider):
+    name = "reviews"
+
+    def __init__(
+        self,
+        url: str | Iterable[str] | None = None,
+        article_pattern: str | None = None,
+        source: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.seeds = split_urls(url)
+        if not self.seeds:
+            raise ValueError("no seed URL: pass -a url=https://site.example/")
+        self.article_pattern = re.compile(article_pattern) if article_pattern else None
+        self.source = source
+        self.scope = Scope.from_seeds(self.seeds)
+        self.links = LinkExtractor(tags=("a", "area"), attrs=("href",), deny_extensions=[])
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReviewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        config = ReviewarcConfig.from_settings(crawler.settings)
+        spider.guard = TrapGuard(
+            max_url_length=crawler.settings.getint("URLLENGTH_LIMIT", 2048),
+            max_path_segments=config.trap_max_path_segments,
+            max_per_pattern=config.trap_max_per_pattern,
+            max_query_variants=config.trap_max_query_variants,
+        )
+        crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    # -- discovery ---------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        for seed in self.seeds:
+            yield self.page_request(seed, "seed")
+        origins = dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, self.seeds))
+        for origin in origins:
+            yield self.sitemap_request(origin + "/sitemap.xml")
+
+    def page_request(self, url: str, found_by: str, **meta: Any) -> Request:
+        return Request(
+            url, callback=self.parse, errback=self.on_error, meta={"found_by": found_by, **meta}
+        )
+
+    def sitemap_request(self, url: str) -> Request:
+        return Request(
+            url, callback=self.parse, errback=self.on_error, meta={"found_by": "sitemap"}
+        )
+
+    def robots_parsed(self, robotparser: Any, request: Request) -> None:
+        """Follow the sitemaps a robots.txt names (Scrapy's ``robots_parsed`` signal)."""
+        rp = getattr(robotparser, "rp", None)
+        for url in getattr(rp, "sitemaps", None) or []:
+            if self.scope.allows(url):
+                self.crawler.engine.crawl(self.sitemap_request(url))
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        if response.status >= 400:
+            yield self.http_failure(response)
+            return
+        if not isinstance(response, TextResponse) and not gzip_magic_number(response):
+            return  # archived; nothing to follow in an image or a PDF
+        body = response.body
+        if gzip_magic_number(response):
+            try:
+                body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            except (OSError, ValueError) as e:
+                yield FetchFailure(
+                    response.url,
+                    "too_large" if "max" in str(e) else "error",
+                    f"cannot gunzip: {e}",
+                    status=response.status,
+                )
+                return
+        root = xml_root(body)
+        if root in ("urlset", "sitemapindex"):
+            yield from self.parse_sitemap(response, body)
+        elif root in ("rss", "feed", "RDF"):
+            yield from self.parse_feed(response, body)
+        elif isinstance(response, TextResponse) and b"<" in body[:2048]:
+            yield from self.parse_html(response)
+
+    def parse_html(self, response: TextResponse) -> Iterator[Request]:
+        try:
+            links = self.links.extract_links(response)
+        except ValueError as e:  # undecodable or unparsable markup
+            logger.warning("No links from %s: %s", response.url, e)
+            return
+        for link in links:
+            if self.scope.allows(link.url):
+                refused = self.guard.refusal(link.url)
+                if refused is None:
+                    yield self.page_request(link.url, "link")
+                else:
+                    self.crawler.stats.inc_value("reviewarc/trap_refused")
+                    logger.debug("Not following %s: %s", link.url, refused)
+        for href in response.xpath(
+            "//link[contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"
+            "[@type='application/rss+xml' or @type='application/atom+xml']/@href"
+        ).getall():
+            url = response.urljoin(href.strip())
+            if self.scope.allows(url):
+                yield self.page_request(url, "feed")
+
+    def parse_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
+        try:
+            sitemap = Sitemap(body)
+        except Exception as e:  # lxml raises several types on broken XML
+            logger.warning("Unreadable sitemap %s: %s", response.url, e)
+            return
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc:
+                continue
+            url = urljoin(response.url, loc.strip())
+            if not self.scope.allows(url):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield self.sitemap_request(url)
+            else:
+                yield self.page_request(url, "sitemap", lastmod=entry.get("lastmod"))
+
+    def parse_feed(self, response: Response, body: bytes) -> Iterator[Request]:
+        feed = feedparser.parse(body, response_headers={"content-location": response.url})
+        for entry in feed.entries:
+            link = entry.get("link")
+            if not link:
+                continue
+            url = urljoin(response.url, link.strip())
+            if self.scope.allows(url):
+                yield self.page_request(url, "feed")
+
+    # -- failures ----------------------------------------------------------------------
+
+    def http_failure(self, response: Response) -> FetchFailure:
+        capture = response.meta.get("reviewarc_capture")
+        return FetchFailure(
+            url=response.url,
+            kind="http",
+            reason=f"HTTP {response.status}",
+            status=response.status,
+            capture_id=capture.capture_id if capture is not None else None,
+        )
+
+    def on_error(self, failure: Failure) -> Iterator[FetchFailure]:
+        request = failure.request  # type: ignore[attr-defined]
+        exc = failure.value
+        kind = classify(exc)
+        reason = f"{type(exc).__name__}: {exc}".strip()
+        logger.warning("Failed %s (%s): %s", request.url, kind, reason)
+        yield FetchFailure(url=request.url, kind=kind, reason=reason)

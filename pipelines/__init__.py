@@ -1,0 +1,1 @@
+"""Item pipelines: extraction, normalization and storage of what the crawler archived."""

@@ -1,0 +1,58 @@
+"""reviewarc's settings, read once from Scrapy settings into a frozen object.
+
+Every ``REVIEWARC_*`` setting is documented here and defaulted in ``crawler/settings.py``.
+Components call :meth:`ReviewarcConfig.from_settings` in ``from_crawler`` and never read
+settings anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive.datadir import default_data_dir
+
+
+@dataclass(frozen=True)
+class ReviewarcConfig:
+    #: ``REVIEWARC_DATA``: the data directory (default: ``$REVIEWARC_DATA``, else
+    #: ``./reviewarc-data``).
+    data_dir: Path
+    #: ``REVIEWARC_WARC_PREFIX``: first part of WARC file names.
+    warc_prefix: str = "reviewarc"
+    #: ``REVIEWARC_WARC_MAX_SIZE``: a WARC file is closed and a new one started past this size.
+    warc_max_size: int = 1_000_000_000
+    #: ``REVIEWARC_WARC_GZIP_LEVEL``: zlib level of each record's gzip member.
+    warc_gzip_level: int = 6
+    #: ``REVIEWARC_WARC_FSYNC``: fsync after every exchange (survives power loss; slower).
+    warc_fsync: bool = False
+    #: ``REVIEWARC_SOURCE``: name of the configured source being crawled, if any.
+    source: str | None = None
+    #: ``REVIEWARC_TRAP_MAX_PER_PATTERN``: links of one numbered URL shape followed per crawl.
+    trap_max_per_pattern: int = 200
+    #: ``REVIEWARC_TRAP_MAX_QUERY_VARIANTS``: query strings followed per path.
+    trap_max_query_variants: int = 50
+    #: ``REVIEWARC_TRAP_MAX_PATH_SEGMENTS``: longest path followed, in segments.
+    trap_max_path_segments: int = 20
+    #: ``REVIEWARC_THROTTLE_LOOPBACK``: throttle requests to this machine's own servers too.
+    throttle_loopback: bool = False
+    #: ``REVIEWARC_ARCHIVE_ONLY``: write WARCs and captures only; extraction is left to reprocess.
+    archive_only: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ReviewarcConfig:
+        data = settings.get("REVIEWARC_DATA")
+        return cls(
+            data_dir=Path(data) if data else default_data_dir(),
+            warc_prefix=settings.get("REVIEWARC_WARC_PREFIX", "reviewarc"),
+            warc_max_size=settings.getint("REVIEWARC_WARC_MAX_SIZE", 1_000_000_000),
+            warc_gzip_level=settings.getint("REVIEWARC_WARC_GZIP_LEVEL", 6),
+            warc_fsync=settings.getbool("REVIEWARC_WARC_FSYNC", False),
+            source=settings.get("REVIEWARC_SOURCE") or None,
+            trap_max_per_pattern=settings.getint("REVIEWARC_TRAP_MAX_PER_PATTERN", 200),
+            trap_max_query_variants=settings.getint("REVIEWARC_TRAP_MAX_QUERY_VARIANTS", 50),
+            trap_max_path_segments=settings.getint("REVIEWARC_TRAP_MAX_PATH_SEGMENTS", 20),
+            throttle_loopback=settings.getbool("REVIEWARC_THROTTLE_LOOPBACK", False),
+            archive_only=settings.getbool("REVIEWARC_ARCHIVE_ONLY", False),
+        )
