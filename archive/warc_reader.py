@@ -66,9 +66,8 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[StoredRecord]:
     with open(path, "rb") as fh:
         it = ArchiveIterator(fh, no_record_parse=True)
         for record in it:
-            offset = it.get_record_offset()
-            stored = _stored(name, offset, record)
-            it.read_to_end(record)
+            stored = _stored(name, 0, record)  # read the block before asking for offsets
+            stored.offset = it.get_record_offset()
             stored.length = it.get_record_length()
             yield stored
 
@@ -81,6 +80,5 @@ def read_record(path: str | os.PathLike[str], offset: int) -> StoredRecord:
         it = ArchiveIterator(fh, no_record_parse=True)
         record = next(iter(it))
         stored = _stored(path.name.removesuffix(OPEN_SUFFIX), offset, record)
-        it.read_to_end(record)
         stored.length = it.get_record_length()
         return stored

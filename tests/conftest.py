@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.mockserver import FixtureServer
+
+BIN = Path(sys.executable).parent
+SECRET_AUTH = "Basic c2VjcmV0OnNlY3JldA=="
+
+
+def run_reviewarc(*args: str, timeout: float = 180, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed ``reviewarc`` command, as a user would."""
+    return subprocess.run(
+        [str(BIN / "reviewarc"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess:
+    assert paths, "no WARC files to check"
+    return subprocess.run(
+        [str(BIN / "warcio"), "check", "-v", *map(str, paths)], capture_output=True, text=True
+    )
+
+
+@dataclass
+class Crawl:
+    result: subprocess.CompletedProcess
+    data: Path
+    server: FixtureServer
+
+    @property
+    def warcs(self) -> list[Path]:
+        return sorted((self.data / "warcs").glob("*.warc.gz"))
+
+    def sql(self, query: str) -> list[dict]:
+        out = run_reviewarc("sql", query, "--json", "--data", str(self.data))
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[FixtureServer]:
+    server = FixtureServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def crawled(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    """One crawl of the fixture site, shared by the tests that read its results."""
+    data = tmp_path_factory.mktemp("crawl") / "data"
+    headers = json.dumps({"Authorization": SECRET_AUTH, "Accept-Language": "en"})
+    result = run_reviewarc(
+        "crawl", site.base_url + "/", "--data", str(data),
+        "--set", "DOWNLOAD_TIMEOUT=1.5",
+        "--set", f"DEFAULT_REQUEST_HEADERS={headers}",
+    )
+    return Crawl(result, data, site)
