@@ -58,6 +58,17 @@ class DataDir:
             raise DataDirError(f"cannot create data directory {self.path}: {e}") from e
         return self
 
+    def check_writable(self) -> None:
+        """Raise :class:`DataDirError` unless the crawl can write here.
+
+        A directory without write permission bits counts as read-only even for root,
+        who could write anyway: a user who made it read-only meant it.
+        """
+        for path in (self.path, self.warc_dir):
+            mode = path.stat().st_mode
+            if not os.access(path, os.W_OK | os.X_OK) or not mode & 0o222:
+                raise DataDirError(f"cannot write to {path}: the directory is read-only")
+
     def lock(self) -> None:
         """Take the writer lock; raises :class:`DataDirLocked` if another crawl holds it."""
         if self._lock_fh is not None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import BufferWARCWriter
+from warcio.warcwriter import WARCWriter
 
 from archive.errors import WARCWriteError
 from archive.exchange import Exchange
@@ -91,9 +91,9 @@ def serialize_record(
         "warc", record_type, headers, io.BytesIO(block), None, content_type, len(block)
     )
     record.payload_length = len(block)
-    writer = BufferWARCWriter(gzip=False, warc_version=WARC_VERSION)
-    writer.write_record(record)
-    return writer.get_contents()
+    out = io.BytesIO()
+    WARCWriter(out, gzip=False, warc_version=WARC_VERSION).write_record(record)
+    return out.getvalue()
 
 
 class WARCFileWriter:
@@ -221,21 +221,41 @@ class WARCFileWriter:
         Raises :class:`WARCWriteError` when the file cannot be written; the writer is then
         closed and the caller should stop.
         """
+        name, start = self._name, None
         try:
             if self._fh is None or self._fh.tell() >= self.max_size:
                 self.open()
+            name, start = self._name, self._fh.tell()  # type: ignore[union-attr]
             return self._write_pair(exchange)
         except OSError as e:
-            self._abandon()
-            raise WARCWriteError(f"cannot write to WARC file {self._name}: {e}") from e
+            self._salvage(start)
+            raise WARCWriteError(f"cannot write to WARC file {name}: {e}") from e
 
-    def _abandon(self) -> None:
-        if self._fh is not None:
-            try:
-                self._fh.close()
-            except OSError:
-                pass
-        self._fh = None
+    def _salvage(self, pair_start: int | None) -> None:
+        """After a failed write: cut the file back to its last whole exchange and close it.
+
+        Truncating needs no free space, so this works on a full disk too. If it fails as
+        well, the ``.open`` file stays and is repaired on the next run.
+        """
+        fh, name = self._fh, self._name
+        self._fh = self._name = None
+        if fh is None or name is None:
+            return
+        try:
+            fh.close()  # its buffer may fail to flush again; the cut below removes it
+        except OSError:
+            pass
+        open_path = self.directory / (name + OPEN_SUFFIX)
+        try:
+            if pair_start is None or self._exchanges_in_file == 0:
+                open_path.unlink(missing_ok=True)
+                return
+            os.truncate(open_path, pair_start)
+            os.replace(open_path, self.directory / name)
+            self.files_written.append(name)
+            logger.warning("Closed WARC file %s after a failed write", name)
+        except OSError as e:
+            logger.error("Could not close %s (%s); it will be repaired on the next run", name, e)
 
     def _write_pair(self, exchange: Exchange) -> WrittenExchange:
         date = warc_date(exchange.date)

@@ -57,12 +57,7 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def _check_writable(datadir: DataDir) -> None:
     """Fail early, with a message, when the crawl could not write its archive."""
-    import os
-
-    datadir.create()
-    for path in (datadir.path, datadir.warc_dir):
-        if not os.access(path, os.W_OK | os.X_OK):
-            fail(f"cannot write to {path}: permission denied")
+    datadir.create().check_writable()
 
 
 @cli.command()

@@ -62,8 +62,13 @@ def crawled(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
     data = tmp_path_factory.mktemp("crawl") / "data"
     headers = json.dumps({"Authorization": SECRET_AUTH, "Accept-Language": "en"})
     result = run_reviewarc(
-        "crawl", site.base_url + "/", "--data", str(data),
-        "--set", "DOWNLOAD_TIMEOUT=1.5",
-        "--set", f"DEFAULT_REQUEST_HEADERS={headers}",
+        "crawl",
+        site.base_url + "/",
+        "--data",
+        str(data),
+        "--set",
+        "DOWNLOAD_TIMEOUT=1.5",
+        "--set",
+        f"DEFAULT_REQUEST_HEADERS={headers}",
     )
     return Crawl(result, data, site)

@@ -7,7 +7,9 @@ the server sent with what the archive holds.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import random
 import re
 import threading
 import time
@@ -26,6 +28,7 @@ _TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".pdf": "application/pdf",
 }
+_BIG = re.compile(r"^/big/(\d+)/$")
 _CALENDAR = re.compile(r"^/calendar/(\d{4})/(\d{2})/$")
 
 
@@ -117,7 +120,10 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return self._send(
                 200,
                 self._page("Cookies", "<p>Two cookies set.</p>"),
-                headers=[("Set-Cookie", "session=abc123; Path=/"), ("Set-Cookie", "theme=dark; Path=/")],
+                headers=[
+                    ("Set-Cookie", "session=abc123; Path=/"),
+                    ("Set-Cookie", "theme=dark; Path=/"),
+                ],
             )
         if path == "/search":
             q = parse_qs(url.query)
@@ -135,7 +141,9 @@ class FixtureHandler(BaseHTTPRequestHandler):
         if path == "/broken":
             return self._send(500, self._page("Error", "<p>Something broke.</p>"))
         if path == "/reason/":
-            return self._send(200, self._page("Reason", "<p>Custom reason.</p>"), reason="Fine Thanks")
+            return self._send(
+                200, self._page("Reason", "<p>Custom reason.</p>"), reason="Fine Thanks"
+            )
         if path.startswith("/bomb/"):
             kind = path.split("/")[2]
             body = self.server.bomb(kind)
@@ -146,6 +154,11 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return self._send(200, self._page("Slow", "<p>Finally.</p>"))
         if path.startswith("/repeat/"):
             return self._send(200, self._page("Repeat", '<a href="repeat/">deeper</a>'))
+        if m := _BIG.match(path):
+            n = int(m.group(1))
+            filler = base64.b64encode(random.Random(n).randbytes(90_000)).decode()
+            link = f'<a href="/big/{n + 1}/">next</a>' if n < 60 else ""
+            return self._send(200, self._page(f"Big {n}", f"{link}<!-- {filler} -->"))
         if m := _CALENDAR.match(path):
             year, month = int(m.group(1)), int(m.group(2))
             prev = (year, month - 1) if month > 1 else (year - 1, 12)

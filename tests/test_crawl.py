@@ -19,7 +19,9 @@ def records(crawled: Crawl) -> list:
 
 def responses(records: list, path: str, crawled: Crawl) -> list:
     url = crawled.server.base_url + path
-    return [r for r in records if r.record_type == "response" and r.header("WARC-Target-URI") == url]
+    return [
+        r for r in records if r.record_type == "response" and r.header("WARC-Target-URI") == url
+    ]
 
 
 def only_response(records: list, path: str, crawled: Crawl):
@@ -209,7 +211,9 @@ def test_bombs_refused_and_recorded(crawled: Crawl, records: list) -> None:
         failure = failures[crawled.server.base_url + path]
         assert failure["kind"] == "too_large", failure
         # What the server sent is archived as sent (small, still compressed).
-        assert only_response(records, path, crawled).payload == crawled.server.bomb(path.split("/")[2])
+        assert only_response(records, path, crawled).payload == crawled.server.bomb(
+            path.split("/")[2]
+        )
 
 
 def test_timeout_recorded(crawled: Crawl) -> None:

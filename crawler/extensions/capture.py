@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from importlib.metadata import version
 from typing import Any
 
@@ -26,7 +27,7 @@ import crawler as reviewarc_pkg
 from archive.capture_store import CaptureStore, recover
 from archive.database import ArchiveDB
 from archive.datadir import DataDir
-from archive.errors import WARCWriteError
+from archive.errors import ArchiveError, WARCWriteError
 from archive.warc_writer import WARCFileWriter
 from crawler.exchange_adapter import exchange_from_scrapy
 from pipelines.config import ReviewarcConfig
@@ -59,8 +60,7 @@ class WarcCapture:
         self.datadir.lock()
         self.db = ArchiveDB.open(self.datadir.db_path)
         recover(self.datadir, self.db)
-        if not os.access(self.datadir.warc_dir, os.W_OK | os.X_OK):
-            raise WARCWriteError(f"WARC directory {self.datadir.warc_dir} is not writable")
+        self.datadir.check_writable()
         self.writer = WARCFileWriter(
             self.datadir.warc_dir,
             prefix=config.warc_prefix,
@@ -70,7 +70,7 @@ class WarcCapture:
             fsync=config.warc_fsync,
         )
         self.store: CaptureStore | None = None
-        self.error: WARCWriteError | None = None
+        self.error: Exception | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -94,7 +94,7 @@ class WarcCapture:
             return
         try:
             ref = self.store.capture(exchange_from_scrapy(request, response))
-        except WARCWriteError as e:
+        except (ArchiveError, OSError, sqlite3.Error) as e:
             self._fail(e)
             return
         request.meta[CAPTURE_META] = ref
@@ -116,12 +116,12 @@ class WarcCapture:
         self.db.close()
         self.datadir.unlock()
 
-    def _fail(self, error: WARCWriteError) -> None:
+    def _fail(self, error: Exception) -> None:
         if self.error is not None:
             return
         self.error = error
         logger.error("Stopping the crawl: %s", error)
-        self.crawler.stats.set_value("reviewarc/warc_write_error", str(error))
+        self.crawler.stats.set_value("reviewarc/warc_write_error", str(error) or repr(error))
         from twisted.internet import reactor
 
         reactor.callLater(
