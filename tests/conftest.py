@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,10 @@ class Crawl:
     result: subprocess.CompletedProcess
     data: Path
     server: FixtureServer
+    log: list = field(default_factory=list)  # the server's log during this crawl only
+
+    def requested(self, path: str) -> list:
+        return [entry for entry in self.log if entry.path == path]
 
     @property
     def warcs(self) -> list[Path]:
@@ -61,6 +65,7 @@ def crawled(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
     """One crawl of the fixture site, shared by the tests that read its results."""
     data = tmp_path_factory.mktemp("crawl") / "data"
     headers = json.dumps({"Authorization": SECRET_AUTH, "Accept-Language": "en"})
+    start = len(site.log)
     result = run_reviewarc(
         "crawl",
         site.base_url + "/",
@@ -71,4 +76,4 @@ def crawled(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
         "--set",
         f"DEFAULT_REQUEST_HEADERS={headers}",
     )
-    return Crawl(result, data, site)
+    return Crawl(result, data, site, site.log[start:])

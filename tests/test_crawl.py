@@ -135,8 +135,8 @@ def test_request_keeps_query_and_host_and_drops_credentials(crawled: Crawl, reco
     host = crawled.server.base_url.split("//")[1].encode()
     assert b"Host: " + host in lines
     # The server did get credentials and cookies; the archive never holds them.
-    assert any(e.header("Authorization") == SECRET_AUTH for e in crawled.server.log)
-    assert any(e.header("Cookie") for e in crawled.server.log)
+    assert any(e.header("Authorization") == SECRET_AUTH for e in crawled.log)
+    assert any(e.header("Cookie") for e in crawled.log)
     for record in requests:
         head = record.http_head.lower()
         assert b"authorization:" not in head and b"cookie:" not in head
@@ -154,8 +154,8 @@ def test_redirect_chain_archived_hop_by_hop(crawled: Crawl, records: list) -> No
 
 
 def test_redirect_loop_ends(crawled: Crawl) -> None:
-    assert 1 <= len(crawled.server.requested("/loop-a")) <= 3
-    assert 1 <= len(crawled.server.requested("/loop-b")) <= 3
+    assert 1 <= len(crawled.requested("/loop-a")) <= 3
+    assert 1 <= len(crawled.requested("/loop-b")) <= 3
 
 
 def test_error_pages_archived_and_recorded(crawled: Crawl, records: list) -> None:
@@ -171,7 +171,7 @@ def test_error_pages_archived_and_recorded(crawled: Crawl, records: list) -> Non
 def test_robots_obeyed_and_archived(crawled: Crawl, records: list) -> None:
     robots = only_response(records, "/robots.txt", crawled)
     assert b"Disallow: /private/" in robots.payload
-    assert not crawled.server.requested("/private/secret.html")
+    assert not crawled.requested("/private/secret.html")
     kinds = {f["url"]: f["kind"] for f in crawled.sql("select url, kind from failures")}
     assert kinds[crawled.server.base_url + "/private/secret.html"] == "robots"
 
@@ -191,18 +191,18 @@ def test_non_html_archived(crawled: Crawl, records: list) -> None:
 
 
 def test_scope_and_schemes(crawled: Crawl) -> None:
-    hosts = {e.header("Host") for e in crawled.server.log}
+    hosts = {e.header("Host") for e in crawled.log}
     assert hosts == {crawled.server.base_url.split("//")[1]}, "an offsite host was fetched"
-    assert not any("passwd" in e.path or e.path.startswith("/pub") for e in crawled.server.log)
+    assert not any("passwd" in e.path or e.path.startswith("/pub") for e in crawled.log)
 
 
 def test_calendar_trap_bounded(crawled: Crawl) -> None:
-    months = [e for e in crawled.server.log if e.path.startswith("/calendar/")]
+    months = [e for e in crawled.log if e.path.startswith("/calendar/")]
     assert 3 <= len(months) <= 45  # depth limit 20 each way
 
 
 def test_repeating_path_not_followed(crawled: Crawl) -> None:
-    assert not crawled.server.requested("/repeat/repeat/repeat/repeat/")
+    assert not crawled.requested("/repeat/repeat/repeat/repeat/")
 
 
 def test_bombs_refused_and_recorded(crawled: Crawl, records: list) -> None:
@@ -222,7 +222,7 @@ def test_timeout_recorded(crawled: Crawl) -> None:
 
 
 def test_user_agent_names_reviewarc_with_contact(crawled: Crawl) -> None:
-    agents = {e.header("User-Agent") for e in crawled.server.log}
+    agents = {e.header("User-Agent") for e in crawled.log}
     assert len(agents) == 1
     agent = agents.pop()
     assert agent.startswith("reviewarc/") and "+http" in agent

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from crawler.scope import Scope, TrapGuard, url_pattern
+
+
+def test_scope_is_the_seed_hosts_and_ports() -> None:
+    scope = Scope.from_seeds(["http://reviews.test/", "http://127.0.0.1:8001/start"])
+    assert scope.allows("http://reviews.test/a")
+    assert scope.allows("https://reviews.test/a")  # same site upgraded to https
+    assert scope.allows("http://127.0.0.1:8001/b?x=1")
+    assert not scope.allows("http://127.0.0.1:8002/b")
+    assert not scope.allows("http://localhost:8001/b")
+    assert not scope.allows("http://sub.reviews.test/")
+    assert not scope.allows("ftp://reviews.test/pub")
+    assert not scope.allows("file:///etc/passwd")
+    assert not scope.allows("mailto:x@reviews.test")
+    assert not scope.allows("http://reviews.test:notaport/")
+
+
+def test_calendar_bounded_per_pattern() -> None:
+    guard = TrapGuard(max_per_pattern=12)
+    allowed = [
+        guard.refusal(f"http://s.test/calendar/{2000 + i // 12}/{i % 12 + 1:02d}/") is None
+        for i in range(100)
+    ]
+    assert sum(allowed) == 12
+    # The same URL again is not counted twice.
+    assert guard.refusal("http://s.test/calendar/2000/01/") is None
+
+
+def test_faceted_listing_bounded_per_path() -> None:
+    guard = TrapGuard(max_query_variants=5)
+    facets = [f"http://s.test/list?genre={g}&sort={s}" for g in "abcd" for s in "xyz"]
+    assert sum(guard.refusal(u) is None for u in facets) == 5
+    assert guard.refusal("http://s.test/other?genre=a") is None
+
+
+def test_pathological_paths_refused() -> None:
+    guard = TrapGuard()
+    assert guard.refusal("http://s.test/a/a/a/") == "repeated path segment"
+    assert guard.refusal("http://s.test/x/y/x/y/x/y/") == "repeated path segment"
+    assert guard.refusal("http://s.test/" + "/".join(f"s{i}" for i in range(25))) is not None
+    assert guard.refusal("http://s.test/?" + "q" * 3000) == "url too long"
+    assert guard.refusal("http://s.test/reviews/a-film/") is None
+
+
+def test_url_pattern() -> None:
+    assert url_pattern("http://s.test/cal/2031/07/?day=3&view=m") == "s.test/cal/N/N/?day&view"
