@@ -240,12 +240,18 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
         ).fetchall()
     finally:
         con.close()
-    table = Table(title=f"Archived in crawl {crawl_id}: {len(rows)} responses")
-    for col in ("status", "type", "url", "WARC file"):
-        table.add_column(col)
-    for status, ctype, url, warc in rows:
-        table.add_row(str(status), (ctype or "").split(";")[0], url, warc)
+    base = rows[0][2].split("/", 3)[:3] if rows else []
+    prefix = "/".join(base)
+    table = Table(title=f"Crawl {crawl_id} of {prefix}/ archived {len(rows)} responses")
+    for col in ("status", "content type", "path"):
+        table.add_column(col, overflow="fold")
+    for status, ctype, url, _ in rows:
+        path = url[len(prefix) :] if url.startswith(prefix) else url
+        table.add_row(str(status), (ctype or "").split(";")[0], path)
     console.print(table)
+    for name in sorted({warc for *_, warc in rows}):
+        size = (datadir.warc_dir / name).stat().st_size
+        click.echo(f"WARC file: {datadir.warc_dir / name} ({size:,} bytes)")
     if failures:
         click.echo(f"{len(failures)} failure(s) recorded:")
         for kind, url, reason in failures:

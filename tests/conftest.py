@@ -53,6 +53,23 @@ class Crawl:
         return json.loads(out.stdout)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def every_warc_checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the session: every WARC file any test produced passes ``warcio check`` and
+    reads back record by record."""
+    from archive.warc_reader import iter_records
+
+    yield
+    paths = sorted(tmp_path_factory.getbasetemp().rglob("*.warc.gz"))
+    if not paths:
+        return
+    check = warcio_check(paths)
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    for path in paths:
+        records = list(iter_records(path))
+        assert records[0].record_type == "warcinfo", path
+
+
 @pytest.fixture(scope="session")
 def site() -> Iterator[FixtureServer]:
     server = FixtureServer().start()

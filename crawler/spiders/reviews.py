@@ -135,8 +135,9 @@ class ReviewsSpider(scrapy.Spider):
     def parse_html(self, response: TextResponse) -> Iterator[Request]:
         try:
             links = self.links.extract_links(response)
-        except ValueError as e:  # undecodable or unparsable markup
+        except Exception as e:  # lxml has many ways to refuse broken markup
             logger.warning("No links from %s: %s", response.url, e)
+            self.crawler.stats.inc_value("reviewarc/unparsable_html")
             return
         for link in links:
             if self.scope.allows(link.url):
@@ -199,5 +200,6 @@ class ReviewsSpider(scrapy.Spider):
         exc = failure.value
         kind = classify(exc)
         reason = f"{type(exc).__name__}: {exc}".strip()
-        logger.warning("Failed %s (%s): %s", request.url, kind, reason)
+        level = logging.INFO if kind == "robots" else logging.WARNING
+        logger.log(level, "Failed %s (%s): %s", request.url, kind, reason)
         yield FetchFailure(url=request.url, kind=kind, reason=reason)
