@@ -20,7 +20,7 @@ import io
 import logging
 import os
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,57 +257,65 @@ class WARCFileWriter:
         except OSError as e:
             logger.error("Could not close %s (%s); it will be repaired on the next run", name, e)
 
+    def _http_record(
+        self,
+        record_type: str,
+        record_id: str,
+        partner_id: str,
+        date: str,
+        exchange: Exchange,
+        head: bytes,
+        payload: bytes,
+        extra: Iterable[tuple[str, str]] = (),
+        payload_digest: str | None = None,
+    ) -> bytes:
+        """A request or response record; its partner is named in WARC-Concurrent-To."""
+        block = head + payload
+        headers = [
+            ("WARC-Type", record_type),
+            ("WARC-Record-ID", record_id),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", exchange.url),
+        ]
+        if exchange.ip_address:
+            headers.append(("WARC-IP-Address", exchange.ip_address))
+        headers += [
+            ("WARC-Warcinfo-ID", self._warcinfo_id or ""),
+            ("WARC-Concurrent-To", partner_id),
+            ("WARC-Payload-Digest", payload_digest or sha1_digest(payload)),
+            ("WARC-Block-Digest", sha1_digest(block)),
+            *extra,
+        ]
+        content_type = f"application/http;msgtype={record_type}"
+        return serialize_record(record_type, headers, block, content_type)
+
     def _write_pair(self, exchange: Exchange) -> WrittenExchange:
         date = warc_date(exchange.date)
         response_id, request_id = self.record_id(), self.record_id()
         body = exchange.body
         payload_digest = sha1_digest(body)
-
-        response_block = exchange.response.to_bytes(len(body)) + body
-        response_headers = [
-            ("WARC-Type", "response"),
-            ("WARC-Record-ID", response_id),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", exchange.url),
-        ]
-        if exchange.ip_address:
-            response_headers.append(("WARC-IP-Address", exchange.ip_address))
-        response_headers += [
-            ("WARC-Warcinfo-ID", self._warcinfo_id or ""),
-            ("WARC-Concurrent-To", request_id),
-            ("WARC-Payload-Digest", payload_digest),
-            ("WARC-Block-Digest", sha1_digest(response_block)),
-            *exchange.extra_warc_headers.items(),
-        ]
-
-        request_block = exchange.request.to_bytes() + exchange.request.body
-        request_headers = [
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", request_id),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", exchange.url),
-        ]
-        if exchange.ip_address:
-            request_headers.append(("WARC-IP-Address", exchange.ip_address))
-        request_headers += [
-            ("WARC-Warcinfo-ID", self._warcinfo_id or ""),
-            ("WARC-Concurrent-To", response_id),
-            ("WARC-Payload-Digest", sha1_digest(exchange.request.body)),
-            ("WARC-Block-Digest", sha1_digest(request_block)),
-        ]
-
-        response_ref = self._append(
+        response = self._http_record(
+            "response",
             response_id,
-            serialize_record(
-                "response", response_headers, response_block, "application/http;msgtype=response"
-            ),
-        )
-        request_ref = self._append(
             request_id,
-            serialize_record(
-                "request", request_headers, request_block, "application/http;msgtype=request"
-            ),
+            date,
+            exchange,
+            exchange.response.to_bytes(len(body)),
+            body,
+            exchange.extra_warc_headers.items(),
+            payload_digest,
         )
+        request = self._http_record(
+            "request",
+            request_id,
+            response_id,
+            date,
+            exchange,
+            exchange.request.to_bytes(),
+            exchange.request.body,
+        )
+        response_ref = self._append(response_id, response)
+        request_ref = self._append(request_id, request)
         self._flush()
         self._exchanges_in_file += 1
         return WrittenExchange(
