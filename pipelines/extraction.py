@@ -1,0 +1,278 @@
+"""One page in, links and (if it is one) an article out: the work done off the reactor.
+
+:func:`analyze_page` decodes the HTML (HTTP header, BOM, meta charset), parses it once with
+lxml, takes the links and feeds from that tree, reads its structured metadata, and runs
+trafilatura on it for the body text and the rest of the metadata. It is a plain function of
+plain data so that it runs in worker processes (:mod:`pipelines.pool`) and in
+``reviewarc reprocess`` alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import trafilatura
+from lxml import etree
+from trafilatura.settings import use_config
+from w3lib.encoding import html_to_unicode
+from w3lib.url import safe_url_string
+
+from pipelines.detection import ArticleSignals, decide
+from pipelines.normalize import (
+    cjk_share,
+    clean_author,
+    clean_tags,
+    clean_title,
+    detect_language,
+    iso_date,
+    language_code,
+)
+from pipelines.structured import Structured, first_text, names, read_structured
+
+EXTRACTOR = f"trafilatura/{version('trafilatura')}"
+#: Pages above this size (decoded characters) are archived but not extracted.
+MAX_HTML_CHARS = 8_000_000
+#: trafilatura gives up on trees with more elements than this.
+MAX_TREE_SIZE = 500_000
+
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+
+
+@dataclass(frozen=True)
+class PageInput:
+    url: str  # final URL, after redirects
+    body: bytes  # decoded content coding (not gzip), any charset
+    content_type: str | None = None
+    content_language: str | None = None
+    matches_article_pattern: bool = False
+    extract: bool = True  # False: links only (archive-only crawls)
+
+
+@dataclass
+class ArticleData:
+    url: str
+    title: str | None
+    text: str
+    author: str | None
+    published: str | None
+    modified: str | None
+    site_name: str | None
+    language: str | None
+    description: str | None
+    canonical_url: str | None
+    tags: list[str]
+    rating_value: float | None
+    rating_best: float | None
+    rating_worst: float | None
+    item_reviewed: str | None
+    item_reviewed_type: str | None
+    detected_by: str
+    extractor: str = EXTRACTOR
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha1(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class PageAnalysis:
+    links: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    article: ArticleData | None = None
+    not_article: str | None = None  # why the page is not an article
+    encoding: str | None = None
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """(encoding, text): the HTTP charset, then a BOM, then ``<meta charset>``, then a guess."""
+    encoding, text = html_to_unicode(content_type, body)
+    return encoding, text.replace("\x00", "")
+
+
+def parse(html: str, url: str) -> lxml.html.HtmlElement | None:
+    if not html.strip():
+        return None
+    parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=False)
+    try:
+        return lxml.html.document_fromstring(html, parser=parser, base_url=url)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _base(tree: lxml.html.HtmlElement, url: str) -> str:
+    href = tree.xpath("string(//base/@href)").strip()
+    return urljoin(url, href) if href else url
+
+
+def links_and_feeds(tree: lxml.html.HtmlElement, url: str) -> tuple[list[str], list[str]]:
+    base = _base(tree, url)
+    links: dict[str, None] = {}
+    for href in tree.xpath("//a/@href | //area/@href"):
+        href = href.strip()
+        if href and not href.lower().startswith(_SKIP_SCHEMES):
+            absolute = safe_url_string(urljoin(base, href)).split("#", 1)[0]
+            if absolute.startswith(("http://", "https://")):
+                links.setdefault(absolute, None)
+    feeds: dict[str, None] = {}
+    for link in tree.xpath("//link[@href and @type]"):
+        rel = (link.get("rel") or "").lower().split()
+        if "alternate" in rel and link.get("type", "").lower().strip() in _FEED_TYPES:
+            feeds.setdefault(safe_url_string(urljoin(base, link.get("href").strip())), None)
+    return list(links), list(feeds)
+
+
+def run_trafilatura(tree: lxml.html.HtmlElement, url: str) -> trafilatura.settings.Document | None:
+    """Body text and metadata; reader comments are left out of the text."""
+    return trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        config=_CONFIG,
+    )
+
+
+def _listing_shape(tree: lxml.html.HtmlElement) -> bool:
+    """Several linked headlines or teaser blocks: the shape of a listing page."""
+    linked_headings = tree.xpath("count(//h1[.//a] | //h2[.//a] | //h3[.//a] | //h4[.//a])")
+    articles = tree.xpath("count(//article)")
+    return linked_headings >= 3 or articles >= 3
+
+
+def _meta(tree: lxml.html.HtmlElement, name: str) -> str | None:
+    values = tree.xpath(f"//meta[@name='{name}' or @property='{name}']/@content")
+    return values[0].strip() if values and values[0].strip() else None
+
+
+def _language(tree, structured: Structured, page: PageInput, text: str) -> str | None:
+    declared = (
+        language_code(tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
+        or language_code(first_text(structured.get("inLanguage")))
+        or language_code(structured.og.get("og:locale"))
+        or language_code(_meta(tree, "language") or page.content_language)
+    )
+    if declared and not (declared not in ("ko", "ja", "zh") and cjk_share(text) > 0.3):
+        return declared
+    return detect_language(text) or declared
+
+
+def extract_article(
+    tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
+) -> tuple[ArticleData | None, str | None]:
+    doc = run_trafilatura(copy.deepcopy(tree), page.url)
+    text = (doc.text if doc is not None else None) or ""
+    if not text:
+        body = first_text(structured.get("reviewBody", "articleBody"))
+        text = body or ""
+    og = structured.og
+    published = iso_date(
+        first_text(structured.get("datePublished"))
+        or og.get("article:published_time")
+        or _meta(tree, "article:published_time")
+        or (doc.date if doc is not None else None)
+    )
+    signals = ArticleSignals(
+        url=page.url,
+        structured_article=structured.is_article,
+        structured_not_article=structured.is_not_article,
+        og_type=(og.get("og:type") or "").lower() or None,
+        matches_pattern=page.matches_article_pattern,
+        text_length=len(text),
+        has_title=bool(html_title or (doc is not None and doc.title)),
+        has_date=published is not None,
+        listing_shape=_listing_shape(tree),
+    )
+    detected_by, reason = decide(signals)
+    if detected_by is None:
+        return None, reason
+    site_name = (
+        og.get("og:site_name")
+        or first_text((structured.article or {}).get("publisher"))
+        or (doc.sitename if doc is not None else None)
+        or urlsplit(page.url).hostname
+    )
+    headline = first_text(structured.get("headline")) or og.get("og:title")
+    title = clean_title(headline or (doc.title if doc is not None else None) or html_title, site_name)
+    authors = names(structured.get("author")) or [
+        a for a in [_meta(tree, "author"), og.get("article:author"),
+                    doc.author if doc is not None else None] if a
+    ]  # fmt: skip
+    author = clean_author(", ".join(dict.fromkeys(a for a in map(clean_author, authors) if a)))
+    modified = iso_date(
+        first_text(structured.get("dateModified"))
+        or og.get("article:modified_time")
+        or _meta(tree, "article:modified_time")
+    )
+    keywords = structured.get("keywords")
+    tag_values = [t for t in tree.xpath("//meta[@property='article:tag']/@content")]
+    if isinstance(keywords, list):
+        tag_values += [str(k) for k in keywords]
+    elif keywords:
+        tag_values.append(str(keywords))
+    if doc is not None:
+        tag_values += list(doc.tags or []) + list(doc.categories or [])
+    canonical = tree.xpath("string(//link[@rel='canonical']/@href)").strip()
+    rating = structured.rating
+    item = structured.item or {}
+    item_types = [t for t in (item.get("@type"),) if t]
+    return (
+        ArticleData(
+            url=page.url,
+            title=title,
+            text=text,
+            author=author,
+            published=published,
+            modified=modified,
+            site_name=site_name,
+            language=_language(tree, structured, page, text),
+            description=og.get("og:description") or (doc.description if doc is not None else None),
+            canonical_url=urljoin(page.url, canonical) if canonical else None,
+            tags=clean_tags(tag_values),
+            rating_value=rating.value if rating else None,
+            rating_best=rating.best if rating else None,
+            rating_worst=rating.worst if rating else None,
+            item_reviewed=first_text(item.get("name")),
+            item_reviewed_type=first_text(item_types[0]).rsplit("/", 1)[-1] if item_types else None,
+            detected_by=detected_by,
+        ),
+        None,
+    )
+
+
+def analyze_page(page: PageInput) -> PageAnalysis:
+    """Links, feeds and (for an article) the extracted article of one HTML page."""
+    encoding, html = decode(page.body, page.content_type)
+    result = PageAnalysis(encoding=encoding)
+    if len(html) > MAX_HTML_CHARS:
+        result.not_article = f"too large to extract ({len(html)} characters)"
+        return result
+    tree = parse(html, page.url)
+    if tree is None:
+        result.not_article = "unparsable HTML"
+        return result
+    result.links, result.feeds = links_and_feeds(tree, page.url)
+    if not page.extract:
+        return result
+    html_title = tree.findtext(".//title")
+    structured = read_structured(tree, page.url)
+    result.article, result.not_article = extract_article(tree, page, structured, html_title)
+    return result
+
+
+def extract_body(html: bytes, url: str) -> str | None:
+    """The body text reviewarc stores for a page (for benchmarks/extraction.py)."""
+    tree = parse(decode(html, None)[1], url)
+    if tree is None:
+        return None
+    doc = run_trafilatura(tree, url)
+    return doc.text if doc is not None else None
