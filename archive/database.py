@@ -64,7 +64,7 @@ class ArchiveDB:
     # -- crawls --------------------------------------------------------------------------
 
     def start_crawl(self, seeds: Iterable[str], source: str | None = None) -> int:
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["crawls"].insert(
                 {"source": source, "seeds": json.dumps(list(seeds)), "started_at": now_iso()}
             )
@@ -76,7 +76,7 @@ class ArchiveDB:
             " (select count(*) from failures where crawl_id = :id)",
             {"id": crawl_id},
         ).fetchone()
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawls"].update(
                 crawl_id,
                 {
@@ -92,14 +92,14 @@ class ArchiveDB:
 
     def add_capture(self, row: CaptureRow) -> int:
         """Insert one capture row and commit. Call after its WARC record is flushed."""
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["captures"].insert(asdict(row))
         return int(table.last_pk)
 
     def forget_captures_after(self, warc_file: str, size: int) -> int:
         """Delete rows pointing past ``size`` bytes of ``warc_file`` (records lost in a
         crash and cut off by repair). Returns how many were deleted."""
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 "delete from captures where warc_file = ? and warc_offset >= ?", [warc_file, size]
             )
@@ -117,7 +117,7 @@ class ArchiveDB:
         capture_id: int | None = None,
         crawl_id: int | None = None,
     ) -> int:
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["failures"].insert(
                 {
                     "url": url,

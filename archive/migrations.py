@@ -72,7 +72,81 @@ def m001_captures_failures_crawls(db: Database) -> None:
     db["failures"].create_index(["url"])
 
 
-MIGRATIONS: list[Migration] = [m001_captures_failures_crawls]
+def m002_articles(db: Database) -> None:
+    db["sites"].create({"id": int, "host": str, "name": str}, pk="id")
+    db["sites"].create_index(["host"], unique=True)
+    db["authors"].create({"id": int, "name": str}, pk="id")
+    db["authors"].create_index(["name"], unique=True)
+    db["tags"].create({"id": int, "name": str}, pk="id")
+    db["tags"].create_index(["name"], unique=True)
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,  # final URL after redirects
+            "canonical_url": str,
+            "title": str,
+            "author": str,
+            "published": str,
+            "modified": str,
+            "site_name": str,
+            "language": str,
+            "text": str,
+            "description": str,
+            "rating_value": float,
+            "rating_best": float,
+            "rating_worst": float,
+            "item_reviewed": str,
+            "item_reviewed_type": str,
+            "detected_by": str,  # schema.org, og:type, article_pattern, fallback
+            "text_hash": str,
+            "capture_id": int,
+            "extractor": str,
+            "first_seen": str,
+            "last_seen": str,
+            "site_id": int,
+            "author_id": int,
+        },
+        pk="id",
+        foreign_keys=[
+            ("capture_id", "captures", "id"),
+            ("site_id", "sites", "id"),
+            ("author_id", "authors", "id"),
+        ],
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["published"])
+    db["article_versions"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "url": str,
+            "title": str,
+            "text": str,
+            "text_hash": str,
+            "first_seen": str,
+            "capture_id": int,
+            "extractor": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("capture_id", "captures", "id")],
+    )
+    db["article_versions"].create_index(["url", "first_seen"])
+    db["article_tags"].create(
+        {"article_id": int, "tag_id": int},
+        pk=("article_id", "tag_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("tag_id", "tags", "id")],
+    )
+    # Full-text index over title and text, kept in step by triggers (so also for rows
+    # changed through a plain sqlite3 connection).
+    db["articles"].enable_fts(
+        ["title", "text"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_captures_failures_crawls, m002_articles]
 
 
 def schema_version(db: Database) -> int:
@@ -89,7 +163,7 @@ def migrate(db: Database) -> int:
         )
     applied = 0
     for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
-        with db.conn:
+        with db.atomic():
             migration(db)
             db.execute(f"PRAGMA user_version = {number}")
         logger.info("Applied migration %d: %s", number, migration.__name__)

@@ -51,19 +51,26 @@ def run(name: str, func, pages: dict, truth: dict, score) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "extraction-benchmark")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=ROOT.parent / "shared" / "extraction-benchmark"
+    )
     args = parser.parse_args()
     score = load_scorer(args.data)
     truth = json.loads((args.data / "ground-truth.json").read_text(encoding="utf8"))
     pages = score.pages()
     reviewarc(b"<html><body><p>warm up</p></body></html>", "")  # imports outside the timing
-    rows = [run("trafilatura defaults", trafilatura_default, pages, truth, score),
-            run("reviewarc", reviewarc, pages, truth, score)]
+    rows = [
+        run("trafilatura defaults", trafilatura_default, pages, truth, score),
+        run("reviewarc", reviewarc, pages, truth, score),
+    ]
     print(f"{len(pages)} pages from {args.data}")
     print(f"{'extractor':<22} {'F1':>6} {'prec':>6} {'recall':>6} {'ms/page':>8}")
     for m in rows:
-        print(f"{m['name']:<22} {m['f1']:6.3f} {m['precision']:6.3f} {m['recall']:6.3f} {m['ms_per_page']:8.1f}")
+        scores = f"{m['f1']:6.3f} {m['precision']:6.3f} {m['recall']:6.3f}"
+        print(f"{m['name']:<22} {scores} {m['ms_per_page']:8.1f}")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ import csv
 import json
 import sqlite3
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from archive.datadir import ENV_VAR, DataDir, default_data_dir
@@ -263,6 +265,126 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
         f"  warcio check {data}/warcs/*.warc.gz\n"
         f"  warcio index {data}/warcs/*.warc.gz"
     )
+
+
+# -- search and show -----------------------------------------------------------------------
+
+
+def _read_db(data_dir: Path | None):  # noqa: ANN202
+    from sqlite_utils import Database
+
+    try:
+        datadir = resolve(data_dir).require()
+    except ArchiveError as e:
+        fail(str(e))
+    return Database(sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True))
+
+
+@cli.command()
+@click.argument("query")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of results.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+def search(query: str, data_dir: Path | None, as_json: bool, limit: int) -> None:
+    """Full-text search over the archived reviews, best match first.
+
+    QUERY uses SQLite FTS5 syntax: words, "exact phrases", OR, NOT, prefix*.
+
+    Example:
+
+        reviewarc search '"slow burn" OR thriller' --limit 5
+    """
+    from archive.search import SearchQueryError
+    from archive.search import search as run_search
+
+    db = _read_db(data_dir)
+    try:
+        hits = run_search(db, query, limit=limit)
+    except SearchQueryError as e:
+        fail(str(e))
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo(f"No reviews match {query!r}.")
+        return
+    for hit in hits:
+        rating = f"  {hit.rating_value:g}/{hit.rating_best:g}" if hit.rating_value else ""
+        console.print(f"[bold]{escape(hit.title or hit.url)}[/bold]{rating}")
+        meta = " · ".join(x for x in (hit.site_name, hit.author, hit.published) if x)
+        console.print(f"  [dim]{escape(meta)}[/dim]")
+        console.print(f"  {escape(hit.url)}", soft_wrap=True, highlight=False)
+        snippet = escape(hit.snippet).replace("**", "\x00")
+        parts = snippet.split("\x00")
+        marked = "".join(
+            f"[bold yellow]{p}[/bold yellow]" if i % 2 else p for i, p in enumerate(parts)
+        )
+        console.print(f"  {marked}\n", highlight=False)
+
+
+@cli.command()
+@click.argument("url")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print the article and its history as JSON.")
+def show(url: str, data_dir: Path | None, as_json: bool) -> None:
+    """The stored article for a URL, its versions and its capture history.
+
+    Example:
+
+        reviewarc show https://reviews.example/reviews/some-film/
+    """
+    from archive.search import article_history
+
+    db = _read_db(data_dir)
+    try:
+        history = article_history(db, url)
+    finally:
+        db.close()
+    if history is None:
+        fail(f"nothing archived for {url}")
+    if as_json:
+        click.echo(json.dumps(history, ensure_ascii=False, indent=2, default=_jsonable))
+        return
+    article = history["article"]
+    if article is None:
+        click.echo(f"{url} was captured but is not an article.")
+    else:
+        table = Table(show_header=False, box=None)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key in (
+            "title",
+            "author",
+            "published",
+            "modified",
+            "site_name",
+            "language",
+            "item_reviewed",
+            "item_reviewed_type",
+            "canonical_url",
+            "extractor",
+        ):
+            if article.get(key):
+                table.add_row(key, str(article[key]))
+        if article.get("rating_value") is not None:
+            table.add_row("rating", f"{article['rating_value']:g} / {article['rating_best']:g}")
+        if article.get("tags"):
+            table.add_row("tags", ", ".join(article["tags"]))
+        console.print(table)
+        click.echo()
+        click.echo(article["text"])
+        click.echo()
+        click.echo(f"{len(history['versions'])} version(s):")
+        for v in history["versions"]:
+            click.echo(f"  {v['first_seen']}  capture {v['capture_id']}  {v['text_hash'][:12]}")
+    click.echo(f"{len(history['captures'])} capture(s):")
+    for c in history["captures"]:
+        click.echo(
+            f"  {c['fetched_at']}  {c['status']}  {c['record_type']}  "
+            f"{c['warc_file']}@{c['warc_offset']}"
+        )
 
 
 # -- sql -----------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ EXTENSIONS = {
 # The flow at a glance: failures recorded; extraction and storage come after capture.
 ITEM_PIPELINES = {
     "pipelines.failures.FailurePipeline": 100,
+    "pipelines.store.ArticlePipeline": 300,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
@@ -86,3 +87,5 @@ REVIEWARC_TRAP_MAX_QUERY_VARIANTS = 50
 REVIEWARC_TRAP_MAX_PATH_SEGMENTS = 20
 REVIEWARC_THROTTLE_LOOPBACK = False
 REVIEWARC_ARCHIVE_ONLY = False
+REVIEWARC_EXTRACT_WORKERS = None  # one per core
+REVIEWARC_EXTRACT_TIMEOUT = 60

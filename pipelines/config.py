@@ -39,6 +39,11 @@ class ReviewarcConfig:
     throttle_loopback: bool = False
     #: ``REVIEWARC_ARCHIVE_ONLY``: write WARCs and captures only; extraction is left to reprocess.
     archive_only: bool = False
+    #: ``REVIEWARC_EXTRACT_WORKERS``: extraction processes (default: one per core; 0 = in the
+    #: crawl's own process).
+    extract_workers: int | None = None
+    #: ``REVIEWARC_EXTRACT_TIMEOUT``: seconds one page may take to extract.
+    extract_timeout: float = 60.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> ReviewarcConfig:
@@ -55,4 +60,10 @@ class ReviewarcConfig:
             trap_max_path_segments=settings.getint("REVIEWARC_TRAP_MAX_PATH_SEGMENTS", 20),
             throttle_loopback=settings.getbool("REVIEWARC_THROTTLE_LOOPBACK", False),
             archive_only=settings.getbool("REVIEWARC_ARCHIVE_ONLY", False),
+            extract_workers=(
+                None
+                if settings.get("REVIEWARC_EXTRACT_WORKERS") in (None, "")
+                else settings.getint("REVIEWARC_EXTRACT_WORKERS")
+            ),
+            extract_timeout=settings.getfloat("REVIEWARC_EXTRACT_TIMEOUT", 60.0),
         )

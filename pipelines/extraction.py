@@ -10,7 +10,6 @@ plain data so that it runs in worker processes (:mod:`pipelines.pool`) and in
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from urllib.parse import urljoin, urlsplit
@@ -22,6 +21,7 @@ from trafilatura.settings import use_config
 from w3lib.encoding import html_to_unicode
 from w3lib.url import safe_url_string
 
+from archive.articles import Article
 from pipelines.detection import ArticleSignals, decide
 from pipelines.normalize import (
     cjk_share,
@@ -57,36 +57,10 @@ class PageInput:
 
 
 @dataclass
-class ArticleData:
-    url: str
-    title: str | None
-    text: str
-    author: str | None
-    published: str | None
-    modified: str | None
-    site_name: str | None
-    language: str | None
-    description: str | None
-    canonical_url: str | None
-    tags: list[str]
-    rating_value: float | None
-    rating_best: float | None
-    rating_worst: float | None
-    item_reviewed: str | None
-    item_reviewed_type: str | None
-    detected_by: str
-    extractor: str = EXTRACTOR
-
-    @property
-    def text_hash(self) -> str:
-        return hashlib.sha1(self.text.encode("utf-8")).hexdigest()
-
-
-@dataclass
 class PageAnalysis:
     links: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
-    article: ArticleData | None = None
+    article: Article | None = None
     not_article: str | None = None  # why the page is not an article
     encoding: str | None = None
 
@@ -168,7 +142,7 @@ def _language(tree, structured: Structured, page: PageInput, text: str) -> str |
 
 def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
-) -> tuple[ArticleData | None, str | None]:
+) -> tuple[Article | None, str | None]:
     doc = run_trafilatura(copy.deepcopy(tree), page.url)
     text = (doc.text if doc is not None else None) or ""
     if not text:
@@ -202,7 +176,9 @@ def extract_article(
         or urlsplit(page.url).hostname
     )
     headline = first_text(structured.get("headline")) or og.get("og:title")
-    title = clean_title(headline or (doc.title if doc is not None else None) or html_title, site_name)
+    title = clean_title(
+        headline or (doc.title if doc is not None else None) or html_title, site_name
+    )
     authors = names(structured.get("author")) or [
         a for a in [_meta(tree, "author"), og.get("article:author"),
                     doc.author if doc is not None else None] if a
@@ -226,7 +202,7 @@ def extract_article(
     item = structured.item or {}
     item_types = [t for t in (item.get("@type"),) if t]
     return (
-        ArticleData(
+        Article(
             url=page.url,
             title=title,
             text=text,
@@ -244,6 +220,7 @@ def extract_article(
             item_reviewed=first_text(item.get("name")),
             item_reviewed_type=first_text(item_types[0]).rsplit("/", 1)[-1] if item_types else None,
             detected_by=detected_by,
+            extractor=EXTRACTOR,
         ),
         None,
     )

@@ -11,7 +11,9 @@ _BYLINE = re.compile(
     r"door|di|av|af)\s*[:\-–—]?\s+",
     re.IGNORECASE,
 )
-_AUTHOR_TAIL = re.compile(r"\s*(?:[|•·,]\s*)?(?:on\s+)?(?:\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},\s*\d{4}).*$")
+_AUTHOR_TAIL = re.compile(
+    r"\s*(?:[|•·,]\s*)?(?:on\s+)?(?:\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},\s*\d{4}).*$"
+)
 _SPACE = re.compile(r"\s+")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -172,7 +172,10 @@ def read_structured(tree: Any, url: str) -> Structured:
     """Structured metadata of a parsed page (an lxml tree); never raises on bad markup."""
     try:
         data = extruct.extract(
-            tree, base_url=url, syntaxes=["json-ld", "microdata", "opengraph"], uniform=True,
+            tree,
+            base_url=url,
+            syntaxes=["json-ld", "microdata", "opengraph"],
+            uniform=True,
             errors="log",
         )
     except Exception as e:  # broken JSON-LD or markup must not lose the page
@@ -203,4 +206,9 @@ def read_structured(tree: Any, url: str) -> Structured:
         if isinstance(item, dict):
             result.item = item
         result.rating = read_rating(result.review.get("reviewRating"))
+        if result.rating is None:  # misnested markup: the rating inside itemReviewed
+            for entity in walk(result.review):
+                if entity is not result.review and entity.get("reviewRating"):
+                    result.rating = read_rating(entity["reviewRating"])
+                    break
     return result

@@ -32,10 +32,11 @@ from archive.warc_writer import WARCFileWriter
 from crawler.exchange_adapter import exchange_from_scrapy
 from pipelines.config import ReviewarcConfig
 from pipelines.failures import CRAWL_ID_STAT
+from pipelines.items import CAPTURE_META
 
 logger = logging.getLogger(__name__)
 
-CAPTURE_META = "reviewarc_capture"
+
 WARC_WRITE_FAILED = "warc_write_failed"
 
 

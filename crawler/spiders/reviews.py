@@ -3,8 +3,9 @@
     scrapy crawl reviews -a url=https://reviews.example/ -s REVIEWARC_DATA=DIR
 
 ``url`` takes one URL or several separated by commas or spaces. Every response is archived
-by the capture extension before it reaches this spider; here it is only a matter of finding
-more URLs and of recording what failed.
+by the capture extension before it reaches this spider. Here the spider finds more URLs,
+hands HTML pages to the extraction pool (links and article come back from one parse), and
+records what failed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import feedparser
 import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -27,11 +27,12 @@ from twisted.python.failure import Failure
 from crawler.failure_kinds import classify
 from crawler.scope import Scope, TrapGuard
 from pipelines.config import ReviewarcConfig
-from pipelines.items import FetchFailure
+from pipelines.extraction import PageInput
+from pipelines.items import CAPTURE_META, ArticleItem, FetchFailure
+from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 
 logger = logging.getLogger(__name__)
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _XML_ROOT = re.compile(rb"<(?:[\w-]+:)?(urlset|sitemapindex|rss|feed|RDF)\b")
 
 
@@ -46,6 +47,11 @@ def xml_root(body: bytes) -> str | None:
     """``urlset``, ``sitemapindex``, ``rss``, ``feed`` or ``RDF`` when ``body`` is one."""
     match = _XML_ROOT.search(body[:4096])
     return match.group(1).decode() if match else None
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 class ReviewsSpider(scrapy.Spider):
@@ -65,20 +71,25 @@ class ReviewsSpider(scrapy.Spider):
         self.article_pattern = re.compile(article_pattern) if article_pattern else None
         self.source = source
         self.scope = Scope.from_seeds(self.seeds)
-        self.links = LinkExtractor(tags=("a", "area"), attrs=("href",), deny_extensions=[])
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReviewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         config = ReviewarcConfig.from_settings(crawler.settings)
+        spider.config = config
         spider.guard = TrapGuard(
             max_url_length=crawler.settings.getint("URLLENGTH_LIMIT", 2048),
             max_path_segments=config.trap_max_path_segments,
             max_per_pattern=config.trap_max_per_pattern,
             max_query_variants=config.trap_max_query_variants,
         )
+        spider.extraction = ExtractionPool(config.extract_workers, config.extract_timeout)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
+
+    def spider_closed(self, spider: Any) -> None:
+        self.extraction.close()
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -95,9 +106,7 @@ class ReviewsSpider(scrapy.Spider):
         )
 
     def sitemap_request(self, url: str) -> Request:
-        return Request(
-            url, callback=self.parse, errback=self.on_error, meta={"found_by": "sitemap"}
-        )
+        return self.page_request(url, "sitemap")
 
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
         """Follow the sitemaps a robots.txt names (Scrapy's ``robots_parsed`` signal)."""
@@ -106,7 +115,7 @@ class ReviewsSpider(scrapy.Spider):
             if self.scope.allows(url):
                 self.crawler.engine.crawl(self.sitemap_request(url))
 
-    def parse(self, response: Response) -> Iterator[Any]:
+    async def parse(self, response: Response) -> AsyncIterator[Any]:
         if response.status >= 400:
             yield self.http_failure(response)
             return
@@ -117,43 +126,52 @@ class ReviewsSpider(scrapy.Spider):
             try:
                 body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
             except (OSError, ValueError) as e:
-                yield FetchFailure(
-                    response.url,
-                    "too_large" if "max" in str(e) else "error",
-                    f"cannot gunzip: {e}",
-                    status=response.status,
-                )
+                kind = "too_large" if "max" in str(e) else "error"
+                yield FetchFailure(response.url, kind, f"cannot gunzip: {e}", response.status)
                 return
         root = xml_root(body)
         if root in ("urlset", "sitemapindex"):
-            yield from self.parse_sitemap(response, body)
+            for request in self.parse_sitemap(response, body):
+                yield request
         elif root in ("rss", "feed", "RDF"):
-            yield from self.parse_feed(response, body)
-        elif isinstance(response, TextResponse) and b"<" in body[:2048]:
-            yield from self.parse_html(response)
+            for request in self.parse_feed(response, body):
+                yield request
+        elif isinstance(response, TextResponse) and b"<" in body[:4096]:
+            async for output in self.parse_html(response):
+                yield output
 
-    def parse_html(self, response: TextResponse) -> Iterator[Request]:
+    async def parse_html(self, response: TextResponse) -> AsyncIterator[Any]:
+        """Links, feeds and the article of a page, from one parse in a worker process."""
+        page = PageInput(
+            url=response.url,
+            body=response.body,
+            content_type=_header(response, b"Content-Type"),
+            content_language=_header(response, b"Content-Language"),
+            matches_article_pattern=bool(
+                self.article_pattern and self.article_pattern.search(response.url)
+            ),
+            extract=not self.config.archive_only,
+        )
         try:
-            links = self.links.extract_links(response)
-        except Exception as e:  # lxml has many ways to refuse broken markup
-            logger.warning("No links from %s: %s", response.url, e)
-            self.crawler.stats.inc_value("reviewarc/unparsable_html")
+            analysis = await self.extraction.analyze(page)
+        except (ExtractionTimeout, ExtractionFailed) as e:
+            yield FetchFailure(response.url, "extraction", str(e), response.status)
             return
-        for link in links:
-            if self.scope.allows(link.url):
-                refused = self.guard.refusal(link.url)
+        for url in analysis.links:
+            if self.scope.allows(url):
+                refused = self.guard.refusal(url)
                 if refused is None:
-                    yield self.page_request(link.url, "link")
+                    yield self.page_request(url, "link")
                 else:
                     self.crawler.stats.inc_value("reviewarc/trap_refused")
-                    logger.debug("Not following %s: %s", link.url, refused)
-        for href in response.xpath(
-            "//link[contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"
-            "[@type='application/rss+xml' or @type='application/atom+xml']/@href"
-        ).getall():
-            url = response.urljoin(href.strip())
+                    logger.debug("Not following %s: %s", url, refused)
+        for url in analysis.feeds:
             if self.scope.allows(url):
                 yield self.page_request(url, "feed")
+        if analysis.article is not None:
+            yield ArticleItem(analysis.article, response.meta.get(CAPTURE_META))
+        elif page.extract:
+            logger.debug("Not an article: %s (%s)", response.url, analysis.not_article)
 
     def parse_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
         try:
@@ -186,7 +204,7 @@ class ReviewsSpider(scrapy.Spider):
     # -- failures ----------------------------------------------------------------------
 
     def http_failure(self, response: Response) -> FetchFailure:
-        capture = response.meta.get("reviewarc_capture")
+        capture = response.meta.get(CAPTURE_META)
         return FetchFailure(
             url=response.url,
             kind="http",

@@ -1,0 +1,69 @@
+"""Run :func:`pipelines.extraction.analyze_page` in worker processes, off the reactor.
+
+Parsing and extraction are CPU work; in the crawl's own thread they would stall
+downloading. A pebble process pool, one worker per core by default, takes the pages; each
+task has a time limit after which its worker is killed and replaced, so one pathological
+page cannot hold the crawl.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+
+import pebble
+
+from pipelines.extraction import PageAnalysis, PageInput, analyze_page
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractionTimeout(Exception):
+    """A page took longer than the time limit to analyze."""
+
+
+class ExtractionFailed(Exception):
+    """The worker analyzing a page failed (crashed, ran out of memory, ...)."""
+
+
+def _warm_up() -> None:
+    """Import the heavy modules once per worker, not on its first page."""
+    analyze_page(PageInput("http://warm.up/", b"<html><body><p>warm up</p></body></html>"))
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class ExtractionPool:
+    """``await pool.analyze(page)``; ``workers=0`` analyzes in this process instead."""
+
+    def __init__(self, workers: int | None = None, timeout: float = 60.0) -> None:
+        self.workers = default_workers() if workers is None else workers
+        self.timeout = timeout
+        self._pool: pebble.ProcessPool | None = None
+        if self.workers > 0:
+            self._pool = pebble.ProcessPool(
+                max_workers=self.workers,
+                context=multiprocessing.get_context("forkserver"),
+                initializer=_warm_up,
+            )
+
+    async def analyze(self, page: PageInput) -> PageAnalysis:
+        if self._pool is None:
+            return analyze_page(page)
+        future = self._pool.schedule(analyze_page, args=(page,), timeout=self.timeout)
+        try:
+            return await asyncio.wrap_future(future)
+        except TimeoutError as e:
+            raise ExtractionTimeout(f"extraction took over {self.timeout:g} s") from e
+        except pebble.ProcessExpired as e:
+            raise ExtractionFailed(f"extraction worker died: {e}") from e
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool.join(timeout=10)
+            self._pool = None
