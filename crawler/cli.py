@@ -258,12 +258,31 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
         click.echo(f"{len(failures)} failure(s) recorded:")
         for kind, url, reason in failures:
             click.echo(f"  {kind:10} {url}  {reason}")
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        articles = con.execute(
+            "select a.title, a.author, a.published, a.rating_value, a.rating_best, a.url "
+            "from articles a join captures c on c.id = a.capture_id where c.crawl_id = ? "
+            "order by a.published desc",
+            [crawl_id],
+        ).fetchall()
+    finally:
+        con.close()
+    reviews = Table(title=f"{len(articles)} reviews extracted")
+    for col in ("title", "author", "published", "rating"):
+        reviews.add_column(col, overflow="fold")
+    for title, author, published, value, best, _ in articles:
+        rating = f"{value:g}/{best:g}" if value is not None else ""
+        reviews.add_row(title or "", author or "", (published or "")[:10], rating)
+    console.print(reviews)
     data = datadir.path
+    example = articles[0][5] if articles else prefix + "/"
     click.echo(
         "\nTry next:\n"
-        f'  reviewarc sql "select status, url from captures order by id" --data {data}\n'
-        f"  warcio check {data}/warcs/*.warc.gz\n"
-        f"  warcio index {data}/warcs/*.warc.gz"
+        f"  reviewarc search lighthouse --data {data}\n"
+        f"  reviewarc show {example} --data {data}\n"
+        f'  reviewarc sql "select title, rating_value, rating_best from articles" --data {data}\n'
+        f"  warcio check {data}/warcs/*.warc.gz"
     )
 
 

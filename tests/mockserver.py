@@ -130,6 +130,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return self._send(
                 200, self._page("Search", f"<p>Results for {q.get('q')} page {q.get('page')}</p>")
             )
+        if path == "/articles/old-critic":
+            return self._redirect(301, "/articles/critic/")
         if path == "/old-review":
             return self._redirect(301, "/moved-once")
         if path == "/moved-once":
@@ -185,7 +187,14 @@ class FixtureHandler(BaseHTTPRequestHandler):
         data = target.read_bytes()
         if target.suffix in (".html", ".xml", ".txt"):
             data = self._template(data)
-        self._send(200, data, _TYPES.get(target.suffix, "application/octet-stream"))
+        ctype = _TYPES.get(target.suffix, "application/octet-stream")
+        if target.name.endswith(".euc-kr.html"):
+            ctype = "text/html; charset=euc-kr"
+        elif target.name.endswith(".latin1.html"):
+            ctype = "text/html; charset=iso-8859-1"
+        elif target.suffix == ".html" and target.is_relative_to(SITE / "articles"):
+            ctype = "text/html"  # these pages declare their charset themselves, or not at all
+        self._send(200, data, ctype)
 
     def _chunked(self) -> None:
         parts = [b"<!DOCTYPE html><html><head><title>Chunked</title></head><body>"]
