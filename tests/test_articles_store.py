@@ -76,7 +76,7 @@ def test_fts_follows_plain_sqlite3_changes(store: ArticleStore, tmp_path) -> Non
 
 def test_failed_save_leaves_nothing_half_written(store: ArticleStore) -> None:
     bad = article(tags=["ok", object()])  # type: ignore[list-item]
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.Error):
         store.save(bad, None, "2026-01-01")
     assert store.db["articles"].count == 0 and store.db["article_versions"].count == 0
 
