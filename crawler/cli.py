@@ -292,11 +292,19 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
 def _read_db(data_dir: Path | None):  # noqa: ANN202
     from sqlite_utils import Database
 
+    from archive.database import ArchiveDB
+    from archive.migrations import MIGRATIONS, schema_version
+
     try:
         datadir = resolve(data_dir).require()
-    except ArchiveError as e:
+        db = Database(sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True))
+        if schema_version(db) < len(MIGRATIONS):  # an archive made by an older reviewarc
+            db.close()
+            ArchiveDB.open(datadir.db_path).close()
+            db = Database(sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True))
+    except (ArchiveError, sqlite3.Error) as e:
         fail(str(e))
-    return Database(sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True))
+    return db
 
 
 @cli.command()

@@ -116,6 +116,15 @@ def run_trafilatura(tree: lxml.html.HtmlElement, url: str) -> trafilatura.settin
     )
 
 
+def without_heading(text: str, *titles: str | None) -> str:
+    """The body without a first line that only repeats the page's title or headline."""
+    first, _, rest = text.partition("\n")
+    norm = " ".join(first.split()).casefold()
+    if rest and any(t and " ".join(t.split()).casefold() == norm for t in titles):
+        return rest.lstrip("\n")
+    return text
+
+
 def _listing_shape(tree: lxml.html.HtmlElement) -> bool:
     """Several linked headlines or teaser blocks: the shape of a listing page."""
     linked_headings = tree.xpath("count(//h1[.//a] | //h2[.//a] | //h3[.//a] | //h4[.//a])")
@@ -176,6 +185,10 @@ def extract_article(
         or urlsplit(page.url).hostname
     )
     headline = first_text(structured.get("headline")) or og.get("og:title")
+    text = without_heading(
+        text, headline, html_title, doc.title if doc is not None else None,
+        tree.xpath("string(//h1)"),
+    )  # fmt: skip
     title = clean_title(
         headline or (doc.title if doc is not None else None) or html_title, site_name
     )
@@ -251,5 +264,9 @@ def extract_body(html: bytes, url: str) -> str | None:
     tree = parse(decode(html, None)[1], url)
     if tree is None:
         return None
+    h1 = tree.xpath("string(//h1)")
+    title = tree.findtext(".//title")
     doc = run_trafilatura(tree, url)
-    return doc.text if doc is not None else None
+    if doc is None or not doc.text:
+        return None
+    return without_heading(doc.text, doc.title, title, h1)

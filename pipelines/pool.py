@@ -12,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 
 import pebble
 
@@ -40,9 +41,15 @@ def default_workers() -> int:
 class ExtractionPool:
     """``await pool.analyze(page)``; ``workers=0`` analyzes in this process instead."""
 
-    def __init__(self, workers: int | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout: float = 60.0,
+        function: Callable[[PageInput], PageAnalysis] = analyze_page,
+    ) -> None:
         self.workers = default_workers() if workers is None else workers
         self.timeout = timeout
+        self.function = function
         self._pool: pebble.ProcessPool | None = None
         if self.workers > 0:
             self._pool = pebble.ProcessPool(
@@ -53,8 +60,8 @@ class ExtractionPool:
 
     async def analyze(self, page: PageInput) -> PageAnalysis:
         if self._pool is None:
-            return analyze_page(page)
-        future = self._pool.schedule(analyze_page, args=(page,), timeout=self.timeout)
+            return self.function(page)
+        future = self._pool.schedule(self.function, args=(page,), timeout=self.timeout)
         try:
             return await asyncio.wrap_future(future)
         except TimeoutError as e:

@@ -160,7 +160,9 @@ def _og(items: list[dict]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         for key, value in item.items():
-            if key.startswith("@"):
+            if key == "@type":  # extruct's uniform output moves og:type here
+                key = "og:type"
+            elif key.startswith("@"):
                 continue
             text = first_text(value)
             if text and key not in out:

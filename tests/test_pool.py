@@ -1,0 +1,63 @@
+"""The extraction pool: pages analyzed in other processes, with a time limit per page."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from pipelines.extraction import PageAnalysis, PageInput
+from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
+
+
+def slow_or_crashing(page: PageInput) -> PageAnalysis:
+    if page.url.endswith("/slow"):
+        time.sleep(30)
+    if page.url.endswith("/crash"):
+        os._exit(3)
+    return PageAnalysis(links=[page.url], encoding=str(os.getpid()))
+
+
+def page(url: str) -> PageInput:
+    return PageInput(url=url, body=b"<p>x</p>")
+
+
+def test_pages_are_analyzed_in_other_processes_and_bounded_in_time() -> None:
+    pool = ExtractionPool(workers=2, timeout=2, function=slow_or_crashing)
+
+    async def scenario() -> None:
+        ok = await pool.analyze(page("http://s.test/a"))
+        assert ok.links == ["http://s.test/a"] and ok.encoding != str(os.getpid())
+        started = time.monotonic()
+        with pytest.raises(ExtractionTimeout):
+            await pool.analyze(page("http://s.test/slow"))
+        assert time.monotonic() - started < 10
+        with pytest.raises(ExtractionFailed):
+            await pool.analyze(page("http://s.test/crash"))
+        # The pool replaced its workers and goes on.
+        results = await asyncio.gather(
+            *(pool.analyze(page(f"http://s.test/{i}")) for i in range(6))
+        )
+        assert [r.links[0] for r in results] == [f"http://s.test/{i}" for i in range(6)]
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        pool.close()
+
+
+def test_real_pages_in_workers() -> None:
+    pool = ExtractionPool(workers=1)
+    html = (
+        b"<html><head><meta property='og:type' content='article'><title>T</title></head>"
+        b"<body><article><h1>T</h1><p>" + b"Words of a review. " * 40 + b"</p></article>"
+        b"<a href='/next/'>next</a></body></html>"
+    )
+    try:
+        result = asyncio.run(pool.analyze(PageInput("http://s.test/r/", html)))
+    finally:
+        pool.close()
+    assert result.links == ["http://s.test/next/"]
+    assert result.article is not None and "Words of a review." in result.article.text
