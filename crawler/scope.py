@@ -66,6 +66,32 @@ class Scope:
         return key is not None and key in self.hosts
 
 
+#: Query parameters that only track, share or hold a session: the page is the same without
+#: them, and following them multiplies one page into many (``?replytocom=N``, ``?share=x``).
+JUNK_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga",
+     "share", "replytocom", "ref_src", "jsessionid", "phpsessid", "sid", "sessionid",
+     "session_id", "cfid", "cftoken", "aspsessionid", "zenid", "osCsid".lower()}
+)  # fmt: skip
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#]*", re.IGNORECASE)
+
+
+def clean_link(url: str) -> str:
+    """``url`` without a fragment, tracking or session parameters (``utm_*``, ``fbclid``,
+    ``replytocom``, ``;jsessionid=``...); the other parameters keep their order and bytes."""
+    url = _PATH_SESSION.sub("", url.split("#", 1)[0])
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url
+    kept = [
+        kv for kv in query.split("&")
+        if kv and not (
+            (key := kv.split("=", 1)[0].lower()) in JUNK_PARAMS or key.startswith("utm_")
+        )
+    ]  # fmt: skip
+    return base + ("?" + "&".join(kept) if kept else "")
+
+
 def url_pattern(url: str) -> str:
     """A URL's shape: host, path with every number as ``N``, sorted query keys.
 

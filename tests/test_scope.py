@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from crawler.scope import Scope, TrapGuard, url_pattern
+from crawler.scope import Scope, TrapGuard, clean_link, url_pattern
 
 
 def test_scope_is_the_seed_hosts_and_ports() -> None:
@@ -46,3 +46,13 @@ def test_pathological_paths_refused() -> None:
 
 def test_url_pattern() -> None:
     assert url_pattern("http://s.test/cal/2031/07/?day=3&view=m") == "s.test/cal/N/N/?day&view"
+
+
+def test_clean_link_drops_tracking_and_sessions_only() -> None:
+    assert clean_link("http://s.test/r/?replytocom=3#respond") == "http://s.test/r/"
+    assert clean_link("http://s.test/r/?share=email") == "http://s.test/r/"
+    assert clean_link("http://s.test/r/?utm_source=x&id=7&fbclid=y") == "http://s.test/r/?id=7"
+    assert clean_link("http://s.test/r;jsessionid=ABC?page=2") == "http://s.test/r?page=2"
+    assert clean_link("http://s.test/search?q=film+noir&page=2") == (
+        "http://s.test/search?q=film+noir&page=2"
+    )

@@ -25,7 +25,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from crawler.failure_kinds import classify
-from crawler.scope import Scope, TrapGuard
+from crawler.scope import Scope, TrapGuard, clean_link
 from pipelines.config import ReviewarcConfig
 from pipelines.extraction import PageInput
 from pipelines.items import CAPTURE_META, ArticleItem, FetchFailure
@@ -157,7 +157,7 @@ class ReviewsSpider(scrapy.Spider):
         except (ExtractionTimeout, ExtractionFailed) as e:
             yield FetchFailure(response.url, "extraction", str(e), response.status)
             return
-        for url in analysis.links:
+        for url in dict.fromkeys(map(clean_link, analysis.links)):
             if self.scope.allows(url):
                 refused = self.guard.refusal(url)
                 if refused is None:
@@ -168,10 +168,23 @@ class ReviewsSpider(scrapy.Spider):
         for url in analysis.feeds:
             if self.scope.allows(url):
                 yield self.page_request(url, "feed")
-        if analysis.article is not None:
-            yield ArticleItem(analysis.article, response.meta.get(CAPTURE_META))
+        article = analysis.article
+        if article is not None and self._elsewhere(article.canonical_url, response):
+            # The page names another URL as the article's own; store it from there.
+            self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
+            yield self.page_request(article.canonical_url, "canonical")
+        elif article is not None:
+            yield ArticleItem(article, response.meta.get(CAPTURE_META))
         elif page.extract:
             logger.debug("Not an article: %s (%s)", response.url, analysis.not_article)
+
+    def _elsewhere(self, canonical: str | None, response: Response) -> bool:
+        """Does rel=canonical point at another in-scope URL (not one we came through)?"""
+        if not canonical or not self.scope.allows(canonical):
+            return False
+        canonical = canonical.split("#", 1)[0]
+        seen = {response.url, *response.meta.get("redirect_urls", [])}
+        return canonical not in seen and clean_link(canonical) != clean_link(response.url)
 
     def parse_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
         try:
