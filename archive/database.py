@@ -96,6 +96,20 @@ class ArchiveDB:
             table = self.db["captures"].insert(asdict(row))
         return int(table.last_pk)
 
+    def ensure_capture(self, row: CaptureRow) -> tuple[int, bool]:
+        """The id of the row for this record, inserting it if missing; and whether it was."""
+        found = self.db.execute(
+            "select id from captures where warc_file = ? and warc_offset = ?",
+            [row.warc_file, row.warc_offset],
+        ).fetchone()
+        if found:
+            return int(found[0]), False
+        return self.add_capture(row), True
+
+    def warc_files_indexed(self) -> set[str]:
+        """Names of WARC files that have rows in ``captures``."""
+        return {r[0] for r in self.db.execute("select distinct warc_file from captures")}
+
     def forget_captures_after(self, warc_file: str, size: int) -> int:
         """Delete rows pointing past ``size`` bytes of ``warc_file`` (records lost in a
         crash and cut off by repair). Returns how many were deleted."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 import sys
 from dataclasses import asdict
@@ -412,6 +413,107 @@ def show(url: str, data_dir: Path | None, as_json: bool) -> None:
             f"  {c['fetched_at']}  {c['status']}  {c['record_type']}  "
             f"{c['warc_file']}@{c['warc_offset']}"
         )
+
+
+# -- replay --------------------------------------------------------------------------------
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as e:
+        fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
+
+
+def replay_command(datadir: DataDir, host: str, port: int) -> list[str]:
+    """Index the captures and return the command line that serves them with pywb."""
+    from archive.replay import prepare
+
+    db = _read_db(datadir.path)
+    try:
+        config, count = prepare(datadir, db)
+    finally:
+        db.close()
+    click.echo(f"{count} captures indexed; replay at http://{host}:{port}/web/", err=True)
+    module = "archive.replay_server"
+    return [sys.executable, "-m", module, str(config), host, str(port), str(datadir.db_path)]
+
+
+@cli.command()
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+def replay(data_dir: Path | None, host: str, port: int) -> None:
+    """Serve the archived captures with pywb (collection "web").
+
+    /web/<timestamp>id_/<url> returns a capture as archived, /web/<timestamp>/<url> the page
+    for a browser with its links rewritten into the archive, /web/*/<url> the captures of a
+    URL. The capture nearest the timestamp (1 to 14 digits) is served; nothing is ever
+    fetched from the live web.
+
+    Example:
+
+        reviewarc replay --port 8080
+    """
+    datadir = resolve(data_dir)
+    _check_port(host, port)
+    command = replay_command(datadir, host, port)
+    os.execv(command[0], command)
+
+
+# -- reprocess -----------------------------------------------------------------------------
+
+
+@cli.command()
+@data_option
+@click.option("--new", "only_new", is_flag=True, help="Only WARC files not indexed yet.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Extraction processes (default: one per core).",
+)
+def reprocess(data_dir: Path | None, only_new: bool, workers: int | None) -> None:
+    """Rebuild captures, articles and versions from the WARC files alone (no network).
+
+    Runs the crawl's own extraction on every archived page, on all cores. Safe to run
+    again: what is already in the database is not added twice. Use it after upgrading
+    reviewarc, or to build a database for WARC files copied from elsewhere.
+
+    Example:
+
+        reviewarc reprocess --data ./archive
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from pipelines.reprocess import reprocess as run_reprocess
+    from pipelines.reprocess import warc_files
+
+    datadir = resolve(data_dir)
+    if not datadir.warc_dir.is_dir():
+        fail(f"no WARC files in {datadir.warc_dir}")
+    total = len(warc_files(datadir))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[records]} records"))  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("WARC files", total=total, records=0)
+        try:
+            result = run_reprocess(
+                datadir, only_new=only_new, workers=workers,
+                progress=lambda path, records: bar.update(task, advance=1, records=records),
+            )  # fmt: skip
+        except ArchiveError as e:
+            fail(str(e))
+    click.echo(
+        f"{result.files} WARC file(s), {result.records} records: {result.captures_added} "
+        f"captures added, {result.pages} pages analyzed, {result.articles_new} new articles, "
+        f"{result.versions_new} new versions."
+    )
+    for failure in result.failures[:20]:
+        click.echo(f"  failed: {failure}", err=True)
 
 
 # -- sql -----------------------------------------------------------------------------------

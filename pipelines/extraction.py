@@ -10,6 +10,7 @@ plain data so that it runs in worker processes (:mod:`pipelines.pool`) and in
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from urllib.parse import urljoin, urlsplit
@@ -63,6 +64,28 @@ class PageAnalysis:
     article: Article | None = None
     not_article: str | None = None  # why the page is not an article
     encoding: str | None = None
+
+
+_XML_ROOT = re.compile(rb"<(?:[\w-]+:)?(urlset|sitemapindex|rss|feed|RDF)\b")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_VAGUE_TYPES = ("", "text/plain", "application/octet-stream", "unk")
+
+
+def xml_root(body: bytes) -> str | None:
+    """``urlset``, ``sitemapindex``, ``rss``, ``feed`` or ``RDF`` when ``body`` is one."""
+    match = _XML_ROOT.search(body[:4096])
+    return match.group(1).decode() if match else None
+
+
+def is_html_page(content_type: str | None, body: bytes) -> bool:
+    """Is this response an HTML page to analyze (not a sitemap, feed, image, script...)?"""
+    if xml_root(body) is not None:
+        return False
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype in _HTML_TYPES:
+        return True
+    head = body[:1024].lstrip().lower()
+    return ctype in _VAGUE_TYPES and head.startswith((b"<!doctype html", b"<html"))
 
 
 def decode(body: bytes, content_type: str | None) -> tuple[str, str]:

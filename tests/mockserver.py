@@ -130,6 +130,10 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return self._send(
                 200, self._page("Search", f"<p>Results for {q.get('q')} page {q.get('page')}</p>")
             )
+        if path == "/changing/":
+            self.server.changes += 1
+            body = f"<p>Edition {self.server.changes} of a changing page.</p>"
+            return self._send(200, self._page("Changing", body))
         if path == "/articles/old-critic":
             return self._redirect(301, "/articles/critic/")
         if path == "/old-review":
@@ -219,6 +223,7 @@ class FixtureServer(ThreadingHTTPServer):
         self.bomb_size = bomb_size
         self.slow_seconds = slow_seconds
         self.log: list[Logged] = []
+        self.changes = 0
         self.sent: dict[str, bytes] = {}
         self.sent_decoded: dict[str, bytes] = {}
         self._bombs: dict[str, bytes] = {}

@@ -33,6 +33,7 @@ from crawler.exchange_adapter import exchange_from_scrapy
 from pipelines.config import ReviewarcConfig
 from pipelines.failures import CRAWL_ID_STAT
 from pipelines.items import CAPTURE_META
+from pipelines.reprocess import ARTICLE_PATTERN_FIELD
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,10 @@ class WarcCapture:
         crawl_id = self.db.start_crawl(getattr(spider, "seeds", []), self.config.source)
         self.crawler.stats.set_value(CRAWL_ID_STAT, crawl_id)
         self.store = CaptureStore(self.writer, self.db, crawl_id)
+        pattern = getattr(spider, "article_pattern", None)
+        if pattern is not None:
+            # Read back by `reviewarc reprocess`, which has only the WARC files to go by.
+            self.writer.warcinfo[ARTICLE_PATTERN_FIELD] = pattern.pattern
         try:
             self.writer.open()
         except WARCWriteError as e:

@@ -10,31 +10,19 @@ same way whatever else is installed.
 
 from __future__ import annotations
 
-from io import BytesIO
-
-import brotlicffi
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.utils._compression import _check_max_size
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 
-_CHUNK = 64 * 1024
+from archive.decoding import BodyTooLarge
+from archive.decoding import unbrotli as bounded_unbrotli
 
 
 def unbrotli(data: bytes, *, max_size: int = 0) -> bytes:
     """Decode brotli ``data``; raise Scrapy's size error once output passes ``max_size``."""
-    decompressor = brotlicffi.Decompressor()
-    output = BytesIO()
-    chunk = decompressor.process(data, output_buffer_limit=_CHUNK)
-    size = len(chunk)
-    _check_max_size(size, max_size)
-    output.write(chunk)
-    while not decompressor.is_finished():
-        chunk = decompressor.process(b"", output_buffer_limit=_CHUNK)
-        if not chunk:
-            break
-        size += len(chunk)
-        _check_max_size(size, max_size)
-        output.write(chunk)
-    return output.getvalue()
+    try:
+        return bounded_unbrotli(data, max_size)
+    except BodyTooLarge as e:
+        raise _DecompressionMaxSizeExceeded(max_size + 1, max_size) from e
 
 
 class BoundedDecompressionMiddleware(HttpCompressionMiddleware):

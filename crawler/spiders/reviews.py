@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import scrapy
 from scrapy import signals
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -27,13 +27,11 @@ from twisted.python.failure import Failure
 from crawler.failure_kinds import classify
 from crawler.scope import Scope, TrapGuard, clean_link
 from pipelines.config import ReviewarcConfig
-from pipelines.extraction import PageInput
+from pipelines.extraction import PageInput, is_html_page, xml_root
 from pipelines.items import CAPTURE_META, ArticleItem, FetchFailure
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 
 logger = logging.getLogger(__name__)
-
-_XML_ROOT = re.compile(rb"<(?:[\w-]+:)?(urlset|sitemapindex|rss|feed|RDF)\b")
 
 
 def split_urls(value: str | Iterable[str] | None) -> list[str]:
@@ -41,12 +39,6 @@ def split_urls(value: str | Iterable[str] | None) -> list[str]:
         return []
     items = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value)
     return [u for u in (i.strip() for i in items) if u]
-
-
-def xml_root(body: bytes) -> str | None:
-    """``urlset``, ``sitemapindex``, ``rss``, ``feed`` or ``RDF`` when ``body`` is one."""
-    match = _XML_ROOT.search(body[:4096])
-    return match.group(1).decode() if match else None
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -119,8 +111,6 @@ class ReviewsSpider(scrapy.Spider):
         if response.status >= 400:
             yield self.http_failure(response)
             return
-        if not isinstance(response, TextResponse) and not gzip_magic_number(response):
-            return  # archived; nothing to follow in an image or a PDF
         body = response.body
         if gzip_magic_number(response):
             try:
@@ -136,11 +126,11 @@ class ReviewsSpider(scrapy.Spider):
         elif root in ("rss", "feed", "RDF"):
             for request in self.parse_feed(response, body):
                 yield request
-        elif isinstance(response, TextResponse) and b"<" in body[:4096]:
+        elif is_html_page(_header(response, b"Content-Type"), body):
             async for output in self.parse_html(response):
                 yield output
 
-    async def parse_html(self, response: TextResponse) -> AsyncIterator[Any]:
+    async def parse_html(self, response: Response) -> AsyncIterator[Any]:
         """Links, feeds and the article of a page, from one parse in a worker process."""
         page = PageInput(
             url=response.url,

@@ -1,0 +1,66 @@
+"""Run pywb for ``reviewarc replay``: ``python -m archive.replay_server CONFIG HOST PORT DB``.
+
+A process of its own: pywb needs gevent's monkey patching, which must come first. While it
+runs, the CDXJ index is rewritten from the database whenever new captures arrive, so pages
+archived by a crawl that is still running become replayable.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import sqlite3  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+from sqlite_utils import Database  # noqa: E402
+
+logger = logging.getLogger("archive.replay_server")
+
+
+def _latest(db_path: Path) -> tuple[int, int]:
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return con.execute("select count(*), coalesce(max(id), 0) from captures").fetchone()
+    finally:
+        con.close()
+
+
+def refresh_index(config_path: Path, db_path: Path, interval: float = 5.0) -> None:
+    from archive.datadir import DataDir
+    from archive.replay import write_cdxj
+
+    datadir = DataDir(db_path.parent)
+    seen = _latest(db_path)
+    while True:
+        gevent.sleep(interval)
+        try:
+            now = _latest(db_path)
+            if now != seen:
+                con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+                try:
+                    write_cdxj(Database(con), datadir.warc_dir, config_path.parent / "index.cdxj")
+                finally:
+                    con.close()
+                seen = now
+        except sqlite3.Error as e:  # a crawl holding a write lock: try again later
+            logger.debug("index refresh skipped: %s", e)
+
+
+def main(argv: list[str]) -> None:
+    config, host, port, db_path = Path(argv[0]), argv[1], int(argv[2]), Path(argv[3])
+    logging.basicConfig(level=logging.WARNING)
+    from pywb.apps.frontendapp import FrontEndApp
+
+    app = FrontEndApp(config_file=str(config))
+    gevent.spawn(refresh_index, config, db_path)
+    server = WSGIServer((host, port), app, log=None)
+    print(f"Replaying at http://{host}:{port}/web/", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

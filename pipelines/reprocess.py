@@ -1,0 +1,218 @@
+"""Rebuild ``captures``, ``articles`` and ``article_versions`` from the WARC files alone.
+
+The same code as the crawl: every response record becomes a ``captures`` row, and every HTML
+page goes through :func:`pipelines.extraction.analyze_page` in the extraction pool (all
+cores) and, if it is an article, into :class:`archive.articles.ArticleStore`. Files are read in
+name order (their names start with the time they were opened) so versions keep their order.
+Idempotent: records already indexed are not added again and unchanged articles add nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from archive.articles import ArticleStore
+from archive.database import ArchiveDB, CaptureRow
+from archive.datadir import DataDir
+from archive.decoding import decode_body
+from archive.errors import ArchiveError
+from archive.warc_reader import StoredRecord, iter_records
+from pipelines.extraction import PageInput, is_html_page
+from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
+
+logger = logging.getLogger(__name__)
+
+#: warcinfo field naming the source's article pattern, written by the crawl.
+ARTICLE_PATTERN_FIELD = "article-pattern"
+#: Largest decoded body analyzed, as in the crawl (DOWNLOAD_MAXSIZE).
+MAX_BODY = 32 * 1024 * 1024
+#: Pages sent to the pool at once.
+BATCH = 64
+
+
+@dataclass
+class ReprocessResult:
+    files: int = 0
+    records: int = 0
+    captures_added: int = 0
+    pages: int = 0
+    articles_new: int = 0
+    versions_new: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def _http_head(record: StoredRecord) -> tuple[int, dict[str, str]]:
+    lines = record.http_head.decode("latin-1").split("\r\n")
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        status = 0
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() not in headers:
+            headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+@dataclass
+class _Page:
+    capture_id: int
+    fetched_at: str
+    page: PageInput
+
+
+def _files(warc_dir: Path, skip: set[str]) -> list[Path]:
+    return [p for p in sorted(warc_dir.glob("*.warc.gz")) if p.name not in skip]
+
+
+def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[_Page]:
+    """Index the response records of ``path``; yield the HTML pages to analyze."""
+    pattern: re.Pattern[str] | None = None
+    for record in iter_records(path):
+        result.records += 1
+        if record.record_type == "warcinfo":
+            fields = dict(
+                line.split(": ", 1) for line in record.payload.decode("utf-8", "replace").split(
+                    "\r\n") if ": " in line
+            )  # fmt: skip
+            value = fields.get(ARTICLE_PATTERN_FIELD)
+            pattern = re.compile(value) if value else None
+            continue
+        if record.record_type not in ("response", "revisit"):
+            continue
+        url = record.header("WARC-Target-URI") or ""
+        status, headers = _http_head(record)
+        row = CaptureRow(
+            url=url,
+            fetched_at=record.header("WARC-Date") or "",
+            status=status,
+            content_type=headers.get("content-type"),
+            record_type=record.record_type,
+            payload_digest=record.header("WARC-Payload-Digest") or "",
+            payload_length=len(record.payload),
+            warc_file=record.warc_file,
+            warc_offset=record.offset,
+            warc_length=record.length,
+            warc_record_id=record.header("WARC-Record-ID") or "",
+            ip_address=record.header("WARC-IP-Address"),
+        )
+        capture_id, added = archive.ensure_capture(row)
+        result.captures_added += added
+        if record.record_type != "response" or not 200 <= status < 300:
+            continue
+        try:
+            body = decode_body(record.payload, headers.get("content-encoding"), MAX_BODY)
+        except ArchiveError as e:
+            result.failures.append(f"{url}: {e}")
+            continue
+        if not is_html_page(headers.get("content-type"), body):
+            continue
+        yield _Page(
+            capture_id,
+            row.fetched_at,
+            PageInput(
+                url=url,
+                body=body,
+                content_type=headers.get("content-type"),
+                content_language=headers.get("content-language"),
+                matches_article_pattern=bool(pattern and pattern.search(url)),
+            ),
+        )
+
+
+def _canonical_elsewhere(archive: ArchiveDB, url: str, canonical: str | None) -> bool:
+    """The crawl stores an article under its rel=canonical URL when that is another page of
+    the same site that was fetched; do the same here."""
+    if not canonical or urlsplit(canonical).netloc != urlsplit(url).netloc:
+        return False
+    canonical = canonical.split("#", 1)[0]
+    if canonical == url:
+        return False
+    return (
+        archive.db.execute(
+            "select 1 from captures where url = ? and status between 200 and 299 limit 1",
+            [canonical],
+        ).fetchone()
+        is not None
+    )
+
+
+async def _run(
+    datadir: DataDir,
+    archive: ArchiveDB,
+    pool: ExtractionPool,
+    files: list[Path],
+    result: ReprocessResult,
+    progress: Callable[[Path, int], None],
+) -> None:
+    store = ArticleStore(archive.db)
+
+    async def flush(batch: list[_Page]) -> None:
+        analyses = await asyncio.gather(
+            *(pool.analyze(p.page) for p in batch), return_exceptions=True
+        )
+        for item, analysis in zip(batch, analyses, strict=True):
+            result.pages += 1
+            if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
+                result.failures.append(f"{item.page.url}: {analysis}")
+                continue
+            if isinstance(analysis, BaseException):
+                raise analysis
+            article = analysis.article
+            if article is None or _canonical_elsewhere(archive, article.url, article.canonical_url):
+                continue
+            saved = store.save(article, item.capture_id, item.fetched_at)
+            result.articles_new += saved.new_article
+            result.versions_new += saved.new_version
+
+    for path in files:
+        batch: list[_Page] = []
+        for page in _pages(path, archive, result):
+            batch.append(page)
+            if len(batch) >= BATCH:
+                await flush(batch)
+                batch = []
+        if batch:
+            await flush(batch)
+        result.files += 1
+        progress(path, result.records)
+
+
+def reprocess(
+    datadir: DataDir,
+    *,
+    only_new: bool = False,
+    workers: int | None = None,
+    progress: Callable[[Path, int], None] = lambda path, records: None,
+) -> ReprocessResult:
+    """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock."""
+    datadir.create()
+    datadir.lock()
+    try:
+        archive = ArchiveDB.open(datadir.db_path)
+        from archive.capture_store import recover
+
+        recover(datadir, archive)
+        skip = archive.warc_files_indexed() if only_new else set()
+        files = _files(datadir.warc_dir, skip)
+        result = ReprocessResult()
+        pool = ExtractionPool(workers)
+        try:
+            asyncio.run(_run(datadir, archive, pool, files, result, progress))
+        finally:
+            pool.close()
+            archive.close()
+        return result
+    finally:
+        datadir.unlock()
+
+
+def warc_files(datadir: DataDir) -> list[Path]:
+    return _files(datadir.warc_dir, set())

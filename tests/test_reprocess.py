@@ -1,0 +1,70 @@
+"""`reviewarc reprocess`: the database rebuilt from the WARC files alone."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import Crawl, run_reviewarc
+from tests.test_extraction import articles  # noqa: F401 (module fixture: a crawl)
+
+CAPTURE_COLUMNS = (
+    "url, fetched_at, status, content_type, record_type, payload_digest, payload_length, "
+    "warc_file, warc_offset, warc_length, warc_record_id"
+)
+ARTICLE_COLUMNS = (
+    "a.url, a.canonical_url, a.title, a.author, a.published, a.modified, a.site_name, "
+    "a.language, a.text, a.rating_value, a.rating_best, a.rating_worst, a.item_reviewed, "
+    "a.item_reviewed_type, a.detected_by, a.extractor, c.warc_file, c.warc_offset"
+)
+
+
+def snapshot(crawl: Crawl) -> dict[str, list]:
+    return {
+        "captures": crawl.sql(
+            f"select {CAPTURE_COLUMNS} from captures order by warc_file, warc_offset"
+        ),
+        "articles": crawl.sql(
+            f"select {ARTICLE_COLUMNS} from articles a join captures c on c.id = a.capture_id "
+            "order by a.url"
+        ),
+        "versions": crawl.sql(
+            "select v.url, v.text_hash, v.first_seen, c.warc_offset from article_versions v "
+            "join captures c on c.id = v.capture_id order by v.url, v.first_seen"
+        ),
+        "tags": crawl.sql(
+            "select a.url, t.name from article_tags x join articles a on a.id = x.article_id "
+            "join tags t on t.id = x.tag_id order by 1, 2"
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def rebuilt(articles: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Crawl:  # noqa: F811
+    data = tmp_path_factory.mktemp("reprocess") / "data"
+    shutil.copytree(articles.data / "warcs", data / "warcs")
+    result = run_reviewarc("reprocess", "--data", str(data))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return Crawl(result, data, articles.server)
+
+
+def test_reprocess_equals_the_crawl(articles: Crawl, rebuilt: Crawl) -> None:  # noqa: F811
+    crawled, again = snapshot(articles), snapshot(rebuilt)
+    for table in crawled:
+        assert again[table] == crawled[table], table
+    assert len(crawled["articles"]) >= 8
+
+
+def test_second_run_changes_nothing(rebuilt: Crawl) -> None:
+    before = snapshot(rebuilt)
+    result = run_reviewarc("reprocess", "--data", str(rebuilt.data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "0 captures added" in result.stdout and "0 new articles" in result.stdout
+    assert snapshot(rebuilt) == before
+
+
+def test_new_mode_skips_indexed_files(rebuilt: Crawl) -> None:
+    result = run_reviewarc("reprocess", "--new", "--data", str(rebuilt.data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("0 WARC file(s)")
