@@ -82,6 +82,11 @@ def _check_writable(datadir: DataDir) -> None:
     is_flag=True,
     help="Write WARCs and captures only; leave extraction to 'reviewarc reprocess'.",
 )
+@click.option(
+    "--no-requisites",
+    is_flag=True,
+    help="Do not archive the stylesheets, images, scripts and fonts of article pages.",
+)
 @click.option("--user-agent", help="User-Agent to send (default names reviewarc and its URL).")
 @click.option(
     "--set",
@@ -104,6 +109,7 @@ def crawl(
     depth: int | None,
     max_pages: int | None,
     archive_only: bool,
+    no_requisites: bool,
     user_agent: str | None,
     overrides: tuple[str, ...],
     log_level: str,
@@ -157,7 +163,11 @@ def crawl(
         max_pages=max_pages,
         user_agent=user_agent,
         log_level=log_level,
-        overrides={"REVIEWARC_ARCHIVE_ONLY": archive_only, **_parse_overrides(overrides)},
+        overrides={
+            "REVIEWARC_ARCHIVE_ONLY": archive_only,
+            "REVIEWARC_REQUISITES": not no_requisites,
+            **_parse_overrides(overrides),
+        },
     )
     results = run_crawls(jobs, settings)
     _print_crawl_summary(datadir, results)

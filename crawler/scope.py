@@ -65,6 +65,13 @@ class Scope:
         key = host_key(url)
         return key is not None and key in self.hosts
 
+    @property
+    def private(self) -> bool:
+        """Are the seeds on this machine or a private network (a local test site, say)?"""
+        from crawler.middlewares.scope import private_host
+
+        return any(private_host(f"http://{host}/") for host, _ in self.hosts)
+
 
 #: Query parameters that only track, share or hold a session: the page is the same without
 #: them, and following them multiplies one page into many (``?replytocom=N``, ``?share=x``).

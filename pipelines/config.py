@@ -39,6 +39,9 @@ class ReviewarcConfig:
     throttle_loopback: bool = False
     #: ``REVIEWARC_ARCHIVE_ONLY``: write WARCs and captures only; extraction is left to reprocess.
     archive_only: bool = False
+    #: ``REVIEWARC_REQUISITES``: also archive the stylesheets, images, scripts and fonts that
+    #: article pages need (from any host), so that replay looks like the original.
+    requisites: bool = True
     #: ``REVIEWARC_EXTRACT_WORKERS``: extraction processes (default: one per core; 0 = in the
     #: crawl's own process).
     extract_workers: int | None = None
@@ -60,6 +63,7 @@ class ReviewarcConfig:
             trap_max_path_segments=settings.getint("REVIEWARC_TRAP_MAX_PATH_SEGMENTS", 20),
             throttle_loopback=settings.getbool("REVIEWARC_THROTTLE_LOOPBACK", False),
             archive_only=settings.getbool("REVIEWARC_ARCHIVE_ONLY", False),
+            requisites=settings.getbool("REVIEWARC_REQUISITES", True),
             extract_workers=(
                 None
                 if settings.get("REVIEWARC_EXTRACT_WORKERS") in (None, "")

@@ -27,6 +27,9 @@ _TYPES = {
     ".xml": "application/xml",
     ".txt": "text/plain; charset=utf-8",
     ".pdf": "application/pdf",
+    ".css": "text/css",
+    ".png": "image/png",
+    ".woff2": "font/woff2",
 }
 _BIG = re.compile(r"^/big/(\d+)/$")
 _CALENDAR = re.compile(r"^/calendar/(\d{4})/(\d{2})/$")

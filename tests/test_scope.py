@@ -56,3 +56,31 @@ def test_clean_link_drops_tracking_and_sessions_only() -> None:
     assert clean_link("http://s.test/search?q=film+noir&page=2") == (
         "http://s.test/search?q=film+noir&page=2"
     )
+
+
+def test_requisites_from_a_public_site_never_reach_private_addresses() -> None:
+    import pytest
+    from scrapy import Request, Spider
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares.scope import ANY_HOST_META, ScopeMiddleware, private_host
+
+    assert private_host("http://127.0.0.1:8080/x") and private_host("http://10.1.2.3/")
+    assert private_host("http://localhost/") and private_host("http://[::1]/")
+    assert not private_host("http://93.184.216.34/") and not private_host("http://cdn.test/")
+
+    class Public(Spider):
+        name = "public"
+        scope = Scope.from_seeds(["https://reviews.test/"])
+
+    crawler = get_crawler(Public)
+    crawler.spider = Public()
+    middleware = ScopeMiddleware.from_crawler(crawler)
+    requisite = {ANY_HOST_META: True}
+    assert middleware.process_request(Request("https://cdn.test/a.css", meta=requisite)) is None
+    for url in ("http://127.0.0.1/admin.png", "http://192.168.1.1/x.css"):
+        with pytest.raises(IgnoreRequest):
+            middleware.process_request(Request(url, meta=requisite))
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(Request("https://cdn.test/page.html"))

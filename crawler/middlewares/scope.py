@@ -2,14 +2,17 @@
 
 Replaces Scrapy's OffsiteMiddleware: scope here is the seeds' exact hosts and ports over
 http(s) (:class:`crawler.scope.Scope`), read from the spider's ``scope`` attribute.
-Requests the spider marks with ``meta["reviewarc_any_host"]`` (none yet; page requisites
-will be) may leave the seeds' hosts but are still http(s) only.
+Requests the spider marks with ``meta["reviewarc_any_host"]`` (page requisites) may leave
+the seeds' hosts, but are still http(s) only, and never reach a loopback or private address
+unless the seeds themselves are on one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
@@ -17,6 +20,21 @@ from scrapy.http import Request
 from crawler.scope import Scope, origin
 
 logger = logging.getLogger(__name__)
+
+
+ANY_HOST_META = "reviewarc_any_host"
+
+
+def private_host(url: str) -> bool:
+    """Is the URL's host this machine or a private network, written as such?"""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
 
 
 class ScopeMiddleware:
@@ -33,10 +51,15 @@ class ScopeMiddleware:
             self.crawler.stats.inc_value("reviewarc/scope/not_http")
             raise IgnoreRequest(f"Not an http(s) URL: {request.url}")
         scope: Scope | None = getattr(spider, "scope", None)
-        if scope is None or request.meta.get("reviewarc_any_host"):
+        if scope is None or scope.allows(request.url):
             return None
-        if not scope.allows(request.url):
-            self.crawler.stats.inc_value("reviewarc/scope/offsite")
-            logger.debug("Offsite, not fetched: %s", request.url)
-            raise IgnoreRequest(f"Offsite: {request.url}")
-        return None
+        if request.meta.get(ANY_HOST_META):
+            # Page requisites may come from any host, but a public site cannot send the
+            # crawler into this machine or its private network.
+            if private_host(request.url) and not scope.private:
+                self.crawler.stats.inc_value("reviewarc/scope/private")
+                raise IgnoreRequest(f"Offsite: private address refused: {request.url}")
+            return None
+        self.crawler.stats.inc_value("reviewarc/scope/offsite")
+        logger.debug("Offsite, not fetched: %s", request.url)
+        raise IgnoreRequest(f"Offsite: {request.url}")

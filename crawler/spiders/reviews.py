@@ -25,9 +25,10 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from crawler.failure_kinds import classify
+from crawler.middlewares.scope import ANY_HOST_META
 from crawler.scope import Scope, TrapGuard, clean_link
 from pipelines.config import ReviewarcConfig
-from pipelines.extraction import PageInput, is_html_page, xml_root
+from pipelines.extraction import MAX_REQUISITES, PageInput, css_urls, is_html_page, xml_root
 from pipelines.items import CAPTURE_META, ArticleItem, FetchFailure
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 
@@ -100,6 +101,26 @@ class ReviewsSpider(scrapy.Spider):
     def sitemap_request(self, url: str) -> Request:
         return self.page_request(url, "sitemap")
 
+    def requisite_request(self, url: str) -> Request:
+        """A stylesheet, image, script or font a page needs: fetched whatever its host, not
+        counted as a hop, and read only for the URLs a stylesheet refers to."""
+        return Request(
+            url,
+            callback=self.parse_requisite,
+            errback=self.on_error,
+            meta={"found_by": "requisite", ANY_HOST_META: True, "depth_reset": True},
+        )
+
+    def parse_requisite(self, response: Response) -> Iterator[Any]:
+        if response.status >= 400:
+            yield self.http_failure(response)
+            return
+        ctype = (_header(response, b"Content-Type") or "").lower()
+        if "text/css" in ctype or (not ctype and response.url.lower().endswith(".css")):
+            css = response.body[:5_000_000].decode("utf-8", "replace")
+            for url in css_urls(css, response.url)[:MAX_REQUISITES]:
+                yield self.requisite_request(url)
+
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
         """Follow the sitemaps a robots.txt names (Scrapy's ``robots_parsed`` signal)."""
         rp = getattr(robotparser, "rp", None)
@@ -159,6 +180,9 @@ class ReviewsSpider(scrapy.Spider):
             if self.scope.allows(url):
                 yield self.page_request(url, "feed")
         article = analysis.article
+        if self.config.requisites and (article is not None or self.config.archive_only):
+            for url in analysis.requisites:
+                yield self.requisite_request(url)
         if article is not None and self._elsewhere(article.canonical_url, response):
             # The page names another URL as the article's own; store it from there.
             self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
