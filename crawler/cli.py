@@ -526,6 +526,63 @@ def reprocess(data_dir: Path | None, only_new: bool, workers: int | None) -> Non
         click.echo(f"  failed: {failure}", err=True)
 
 
+# -- export --------------------------------------------------------------------------------
+
+
+@cli.command()
+@data_option
+@click.option(
+    "--wacz",
+    "wacz_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A WACZ package (WARCs, index, pages.jsonl of the articles).",
+)
+@click.option(
+    "--jsonl",
+    "jsonl_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The articles as JSON lines.",
+)
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The articles as CSV.",
+)
+@click.option("--title", help="Title of the WACZ package.")
+def export(
+    data_dir: Path | None,
+    wacz_file: Path | None,
+    jsonl_file: Path | None,
+    csv_file: Path | None,
+    title: str | None,
+) -> None:
+    """Package the archive for other tools: WACZ for ReplayWeb.page, JSONL or CSV of articles.
+
+    Example:
+
+        reviewarc export --wacz reviews.wacz --jsonl reviews.jsonl
+    """
+    from archive.export import export_csv, export_jsonl, export_wacz
+
+    if not (wacz_file or jsonl_file or csv_file):
+        fail("choose at least one of --wacz FILE, --jsonl FILE, --csv FILE")
+    db = _read_db(data_dir)
+    datadir = resolve(data_dir)
+    try:
+        if wacz_file:
+            count = export_wacz(db, datadir.warc_dir, wacz_file, title=title)
+            click.echo(f"{wacz_file}: WACZ with {count} pages")
+        if jsonl_file:
+            click.echo(f"{jsonl_file}: {export_jsonl(db, jsonl_file)} articles")
+        if csv_file:
+            click.echo(f"{csv_file}: {export_csv(db, csv_file)} articles")
+    except ArchiveError as e:
+        fail(str(e))
+    finally:
+        db.close()
+
+
 # -- sql -----------------------------------------------------------------------------------
 
 

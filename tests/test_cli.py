@@ -103,3 +103,21 @@ def test_scrapy_crawl_works_from_the_repository(site, tmp_path) -> None:
     assert site.base_url + "/reviews/one/" in {
         r["url"] for r in crawl.sql("select url from captures")
     }
+
+
+def test_export_command(crawled: Crawl, tmp_path) -> None:
+    out = run_reviewarc(
+        "export",
+        "--data",
+        str(crawled.data),
+        "--jsonl",
+        str(tmp_path / "a.jsonl"),
+        "--wacz",
+        str(tmp_path / "a.wacz"),
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert {r["url"] for r in rows} == {r["url"] for r in crawled.sql("select url from articles")}
+    assert (tmp_path / "a.wacz").stat().st_size > 0
+    out = run_reviewarc("export", "--data", str(crawled.data))
+    assert out.returncode != 0 and "choose" in out.stderr
