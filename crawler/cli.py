@@ -583,6 +583,53 @@ def export(
         db.close()
 
 
+# -- serve ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@click.option(
+    "--replay-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port of the replay server beside it (default: PORT + 1).",
+)
+def serve(data_dir: Path | None, host: str, port: int, replay_port: int | None) -> None:
+    """A read-only web view of the archive (Datasette), with replay beside it.
+
+    Search and browse the reviews, facet them by site, language, tag and rating, and follow
+    any review into its archived copy. Replay runs on its own port, so archived pages never
+    share an origin with the web view.
+
+    Example:
+
+        reviewarc serve --port 8001
+    """
+    import subprocess
+
+    from crawler.webview import build_datasette, run_datasette
+
+    datadir = resolve(data_dir)
+    replay_port = replay_port or port + 1
+    if replay_port == port:
+        fail("--replay-port must differ from --port")
+    _check_port(host, port)
+    _check_port(host, replay_port)
+    command = replay_command(datadir, host, replay_port)
+    replay_server = subprocess.Popen(command)
+    try:
+        datasette = build_datasette(datadir.db_path, f"http://{host}:{replay_port}", port=port)
+        click.echo(
+            f"Web view at http://{host}:{port}/ (replay at http://{host}:{replay_port}/web/)"
+        )
+        run_datasette(datasette, host, port)
+    finally:
+        replay_server.terminate()
+        replay_server.wait(timeout=10)
+
+
 # -- sql -----------------------------------------------------------------------------------
 
 

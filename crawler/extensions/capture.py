@@ -116,11 +116,15 @@ class WarcCapture:
             reason = WARC_WRITE_FAILED
             self.crawler.stats.set_value("finish_reason", reason)
         crawl_id = self.crawler.stats.get_value(CRAWL_ID_STAT)
-        if crawl_id is not None:
-            pages = self.crawler.stats.get_value("response_received_count", 0)
-            self.db.finish_crawl(crawl_id, reason, pages=pages)
-        self.db.close()
-        self.datadir.unlock()
+        try:
+            if crawl_id is not None:
+                pages = self.crawler.stats.get_value("response_received_count", 0)
+                self.db.finish_crawl(crawl_id, reason, pages=pages)
+        except sqlite3.Error as e:
+            logger.error("Could not record the end of crawl %s: %s", crawl_id, e)
+        finally:
+            self.db.close()
+            self.datadir.unlock()
 
     def _fail(self, error: Exception) -> None:
         if self.error is not None:
