@@ -620,7 +620,10 @@ def serve(data_dir: Path | None, host: str, port: int, replay_port: int | None) 
     command = replay_command(datadir, host, replay_port)
     replay_server = subprocess.Popen(command)
     try:
-        datasette = build_datasette(datadir.db_path, f"http://{host}:{replay_port}", port=port)
+        try:
+            datasette = build_datasette(datadir.db_path, f"http://{host}:{replay_port}", port=port)
+        except (FileNotFoundError, ValueError) as e:
+            fail(str(e))
         click.echo(
             f"Web view at http://{host}:{port}/ (replay at http://{host}:{replay_port}/web/)"
         )

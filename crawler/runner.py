@@ -54,7 +54,7 @@ def build_settings(
     settings.setmodule("crawler.settings", priority="project")
     settings.set("REVIEWARC_DATA", str(data_dir), priority="cmdline")
     if depth is not None:
-        settings.set("DEPTH_LIMIT", scrapy_depth_limit(depth), priority="cmdline")
+        settings.set("REVIEWARC_MAX_DEPTH", depth, priority="cmdline")
     if max_pages:
         settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
     if user_agent:
@@ -66,21 +66,12 @@ def build_settings(
     return settings
 
 
-def scrapy_depth_limit(depth: int) -> int:
-    """Scrapy's DEPTH_LIMIT for "follow at most ``depth`` links from a seed".
-
-    Scrapy reads 0 as "no limit"; reviewarc's depth 0 means the seeds (and the sitemaps
-    they name) only, which is Scrapy's -1.
-    """
-    return depth if depth > 0 else -1
-
-
 def _job_settings(job: CrawlJob, settings: Settings) -> Settings:
     job_settings = settings.copy()
     if job.source:
         job_settings.set("REVIEWARC_SOURCE", job.source, priority="cmdline")
     if job.max_depth is not None:
-        job_settings.set("DEPTH_LIMIT", scrapy_depth_limit(job.max_depth), priority="cmdline")
+        job_settings.set("REVIEWARC_MAX_DEPTH", job.max_depth, priority="cmdline")
     return job_settings
 
 

@@ -39,6 +39,9 @@ class ReviewarcConfig:
     throttle_loopback: bool = False
     #: ``REVIEWARC_ARCHIVE_ONLY``: write WARCs and captures only; extraction is left to reprocess.
     archive_only: bool = False
+    #: ``REVIEWARC_MAX_DEPTH``: links followed from a seed (0: the seeds and their sitemaps'
+    #: and feeds' own files only). Page requisites and sitemap indexes do not count.
+    max_depth: int = 20
     #: ``REVIEWARC_REQUISITES``: also archive the stylesheets, images, scripts and fonts that
     #: article pages need (from any host), so that replay looks like the original.
     requisites: bool = True
@@ -64,6 +67,7 @@ class ReviewarcConfig:
             throttle_loopback=settings.getbool("REVIEWARC_THROTTLE_LOOPBACK", False),
             archive_only=settings.getbool("REVIEWARC_ARCHIVE_ONLY", False),
             requisites=settings.getbool("REVIEWARC_REQUISITES", True),
+            max_depth=settings.getint("REVIEWARC_MAX_DEPTH", 20),
             extract_workers=(
                 None
                 if settings.get("REVIEWARC_EXTRACT_WORKERS") in (None, "")

@@ -91,7 +91,7 @@ def test_scrapy_crawl_works_from_the_repository(site, tmp_path) -> None:
             "-s",
             f"REVIEWARC_DATA={tmp_path}",
             "-s",
-            "DEPTH_LIMIT=0",
+            "REVIEWARC_MAX_DEPTH=0",
         ],
         cwd=root,
         capture_output=True,

@@ -168,7 +168,8 @@ class ReviewsSpider(scrapy.Spider):
         except (ExtractionTimeout, ExtractionFailed) as e:
             yield FetchFailure(response.url, "extraction", str(e), response.status)
             return
-        for url in dict.fromkeys(map(clean_link, analysis.links)):
+        links = analysis.links if self._may_hop(response) else []
+        for url in dict.fromkeys(map(clean_link, links)):
             if self.scope.allows(url):
                 refused = self.guard.refusal(url)
                 if refused is None:
@@ -176,7 +177,7 @@ class ReviewsSpider(scrapy.Spider):
                 else:
                     self.crawler.stats.inc_value("reviewarc/trap_refused")
                     logger.debug("Not following %s: %s", url, refused)
-        for url in analysis.feeds:
+        for url in analysis.feeds if self._may_hop(response) else []:
             if self.scope.allows(url):
                 yield self.page_request(url, "feed")
         article = analysis.article
@@ -191,6 +192,10 @@ class ReviewsSpider(scrapy.Spider):
             yield ArticleItem(article, response.meta.get(CAPTURE_META))
         elif page.extract:
             logger.debug("Not an article: %s (%s)", response.url, analysis.not_article)
+
+    def _may_hop(self, response: Response) -> bool:
+        """May links found on ``response`` be followed (``REVIEWARC_MAX_DEPTH`` hops)?"""
+        return response.meta.get("depth", 0) < self.config.max_depth
 
     def _elsewhere(self, canonical: str | None, response: Response) -> bool:
         """Does rel=canonical point at another in-scope URL (not one we came through)?"""
@@ -215,12 +220,12 @@ class ReviewsSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(url)
-            else:
+            elif self._may_hop(response):
                 yield self.page_request(url, "sitemap", lastmod=entry.get("lastmod"))
 
     def parse_feed(self, response: Response, body: bytes) -> Iterator[Request]:
         feed = feedparser.parse(body, response_headers={"content-location": response.url})
-        for entry in feed.entries:
+        for entry in feed.entries if self._may_hop(response) else []:
             link = entry.get("link")
             if not link:
                 continue

@@ -1,0 +1,433 @@
+"""The web view of ``reviewarc serve``: a read-only Datasette over ``archive.db``.
+
+Reviews are searchable (FTS5), faceted by site, language, rating and author, and every
+article URL links into replay (pywb, on its own origin) at ``{replay_base}/web/{ts}/{url}``,
+never to the live site. A small in-process Datasette plugin (this module) does the linking;
+it acts only on Datasette instances made by :func:`build_datasette`.
+
+The database is opened ``mode=ro`` (not ``immutable=1``): SQLite then reads the WAL and honours
+locks, so a crawl can keep writing while the view runs, and new reviews show up on reload.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import markupsafe
+from datasette import hookimpl
+from datasette.app import Datasette
+from datasette.plugins import pm
+from datasette.utils import escape_fts, tilde_encode
+
+from archive.replay import COLLECTION, timestamp14
+from archive.search import HIGHLIGHT, fts_query
+
+PLUGIN_NAME = "reviewarc-webview"
+TEMPLATES = Path(__file__).parent / "webview_templates"
+
+#: Columns of ``articles`` shown first in the table and row pages, in this order.
+ARTICLE_COLUMNS = (
+    "title",
+    "author",
+    "site_name",
+    "published",
+    "rating_value",
+    "rating_best",
+    "language",
+    "url",
+    "item_reviewed",
+    "description",
+    "text",
+)
+#: Characters left as they are when a URL is put after ``/web/{ts}/`` (RFC 3986 reserved
+#: characters and ``%``); spaces, quotes, ``<``, ``>`` and non-ASCII are percent-encoded.
+_URL_SAFE = "!#$&'()*+,/:;=?@[]~%"
+_DENIED_ACTIONS = frozenset(
+    {
+        "view-database-download",
+        "insert-row",
+        "upsert-row",
+        "update-row",
+        "delete-row",
+        "create-table",
+        "alter-table",
+        "drop-table",
+    }
+)
+_HIGHLIGHTED = re.compile(re.escape(HIGHLIGHT[0]) + r"(.+?)" + re.escape(HIGHLIGHT[1]))
+
+# -- URLs --------------------------------------------------------------------------------
+
+
+def _is_http_url(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and value[:8].lower().startswith(("http://", "https://"))
+        and not any(ch.isspace() for ch in value)
+    )
+
+
+def replay_timestamp(fetched_at: object) -> str | None:
+    """``2026-11-24T12:03:28.807886Z`` -> ``20261124120328`` (None if it holds no date)."""
+    if not isinstance(fetched_at, str) or sum(ch.isdigit() for ch in fetched_at) < 8:
+        return None
+    return timestamp14(fetched_at)
+
+
+def replay_url(replay_base: str, url: str, fetched_at: object = None) -> str | None:
+    """Where replay shows ``url`` as captured at ``fetched_at``: ``{base}/web/{ts}/{url}``;
+    without a time, the list of its captures (``{base}/web/*/{url}``). None unless http(s)."""
+    if not _is_http_url(url):
+        return None
+    ts = replay_timestamp(fetched_at) or "*"
+    return f"{replay_base}/{COLLECTION}/{ts}/{quote(url, safe=_URL_SAFE)}"
+
+
+def _normalize_base(replay_base: str, port: int | None) -> str:
+    parts = urlsplit(replay_base.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"replay_base must be an http(s) URL, not {replay_base!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"replay_base must not have a query or fragment: {replay_base!r}")
+    if port is not None and (parts.port or (443 if parts.scheme == "https" else 80)) == port:
+        raise ValueError(
+            f"replay ({replay_base}) must run on its own origin, not on the web view's port {port}"
+        )
+    return replay_base.strip().rstrip("/")
+
+
+# -- search ------------------------------------------------------------------------------
+
+_scratch = threading.local()
+
+
+def _valid_fts5(query: str) -> bool:
+    con = getattr(_scratch, "con", None)
+    if con is None:
+        con = _scratch.con = sqlite3.connect(":memory:", check_same_thread=False)
+        con.execute("create virtual table probe using fts5(title, text)")
+    try:
+        con.execute("select rowid from probe where probe match ?", [query]).fetchall()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def search_query(query: str | None) -> str:
+    """An FTS5 MATCH expression for what a user typed, as ``reviewarc search`` reads it
+    (words, ``"phrases"``, ``OR``, ``NOT``, ``prefix*``, CJK terms as prefixes); text that is
+    not valid FTS5 syntax is searched for word by word; an empty query matches nothing."""
+    if not query or not query.strip():
+        return '""'
+    widened = fts_query(query)
+    if _valid_fts5(widened):
+        return widened
+    return escape_fts(query) or '""'
+
+
+# -- metadata ----------------------------------------------------------------------------
+
+
+def _queries(replay_sql: str) -> dict[str, dict[str, Any]]:
+    article = f"""
+        a.title, a.author, a.site_name, a.published, a.rating_value, a.rating_best,
+        a.language, a.url, {replay_sql} as replay, a.id as article_id"""
+    captured = "left join captures c on c.id = a.capture_id"
+    return {
+        "latest_reviews": {
+            "title": "Latest reviews",
+            "description": "The newest reviews by publication date, each with its replay.",
+            "sql": f"""select {article}
+from articles a {captured}
+order by a.published is null, a.published desc, a.last_seen desc
+limit 200""",
+        },
+        "best_rated": {
+            "title": "Best rated",
+            "description": "Rated reviews, highest first: score is rating_value / rating_best "
+            "as a percentage (a missing best rating counts as 5, schema.org's default).",
+            "sql": f"""select
+  round(100.0 * a.rating_value / coalesce(nullif(a.rating_best, 0), 5), 1) as score,
+  {article.strip()}
+from articles a {captured}
+where a.rating_value is not null
+order by score desc, a.published desc
+limit 200""",
+        },
+        "changed_reviews": {
+            "title": "Changed reviews",
+            "description": "Reviews whose text changed between crawls: how many distinct "
+            "versions were archived and when the last one was first seen.",
+            "sql": f"""select
+  a.title, a.site_name, a.url, count(v.id) as versions,
+  min(v.first_seen) as first_version, max(v.first_seen) as last_change,
+  {replay_sql} as replay, a.id as article_id
+from articles a
+join article_versions v on v.article_id = a.id
+{captured}
+group by a.id
+having count(v.id) > 1
+order by last_change desc""",
+        },
+        "search": {
+            "title": "Search reviews",
+            "description": "Full-text search, best match first (title weighted 5x). "
+            'Understands words, "phrases", OR, NOT and prefix*.',
+            "sql": f"""select
+  a.title, snippet(articles_fts, 1, '{HIGHLIGHT[0]}', '{HIGHLIGHT[1]}', '…', 16) as snippet,
+  a.site_name, a.published, a.url, {replay_sql} as replay, a.id as article_id
+from articles_fts
+join articles a on a.id = articles_fts.rowid
+{captured}
+where articles_fts match search_query(:q)
+order by bm25(articles_fts, 5.0, 1.0)
+limit 100""",
+        },
+        "tags": {
+            "title": "Tags",
+            "description": "Tags and how many reviews carry each.",
+            "sql": """select t.name as tag, count(*) as reviews
+from tags t join article_tags at on at.tag_id = t.id
+group by t.id
+order by reviews desc, tag""",
+        },
+        "reviews_tagged": {
+            "title": "Reviews with a tag",
+            "description": "The reviews that carry a tag, newest first.",
+            "sql": f"""select {article}
+from articles a
+join article_tags at on at.article_id = a.id
+join tags t on t.id = at.tag_id
+{captured}
+where t.name = :tag
+order by a.published is null, a.published desc""",
+        },
+    }
+
+
+def _metadata(database: str, replay_base: str) -> dict[str, Any]:
+    replay_sql = "replay_url(a.url, coalesce(c.fetched_at, a.last_seen))"
+    description = markupsafe.Markup(
+        "Reviews archived by reviewarc: search them, facet them by site, language, rating, "
+        'author or tag, and open any review as it was archived in <a href="{}">replay</a>. '
+        "Read-only; the WARC files are the source of truth."
+    ).format(f"{replay_base}/{COLLECTION}/")
+    return {
+        "title": "reviewarc",
+        "description_html": str(description),
+        "plugins": {PLUGIN_NAME: {"replay_base": replay_base, "database": database}},
+        "databases": {
+            database: {
+                "description": "The archive database: captures, failures, crawls, articles.",
+                "tables": {
+                    "articles": {
+                        "description": "One row per review, holding its latest version. "
+                        "The search box searches titles and text; url opens the archived copy "
+                        "in replay.",
+                        "fts_table": "articles_fts",
+                        "fts_pk": "id",
+                        "facets": ["site_name", "language", "rating_value", "author"],
+                        "sort_desc": "published",
+                        "label_column": "title",
+                        "columns": {
+                            "url": "final URL after redirects; links to the archived copy",
+                            "published": "datePublished (ISO 8601)",
+                            "rating_value": "reviewRating ratingValue",
+                            "rating_best": "reviewRating bestRating",
+                            "language": "ISO 639-1",
+                            "text": "body text of the review (truncated here; full on the row)",
+                            "capture_id": "the capture this version was extracted from",
+                        },
+                    },
+                    "article_versions": {
+                        "description": "Each distinct body text an article has had.",
+                        "sort_desc": "first_seen",
+                        "facets": ["article_id"],
+                    },
+                    "article_tags": {
+                        "description": "Which review carries which tag.",
+                        "facets": ["tag_id"],
+                    },
+                    "captures": {
+                        "description": "One row per archived HTTP response (WARC record).",
+                        "label_column": "fetched_at",
+                        "sort_desc": "id",
+                        "facets": ["status", "content_type"],
+                    },
+                    "failures": {"sort_desc": "id", "facets": ["kind"]},
+                    "crawls": {"sort_desc": "id"},
+                },
+                "queries": _queries(replay_sql),
+            }
+        },
+    }
+
+
+# -- the plugin --------------------------------------------------------------------------
+
+
+def _config(datasette: Datasette) -> dict[str, Any] | None:
+    config = datasette.plugin_config(PLUGIN_NAME)
+    return config if config and config.get("replay_base") else None
+
+
+def _link(href: str, text: str, css: str) -> markupsafe.Markup:
+    # Markup.format escapes both arguments.
+    return markupsafe.Markup('<a class="{}" href="{}">{}</a>').format(css, href, text)
+
+
+def _field(row: Any, name: str) -> Any:
+    try:
+        value = row[name]
+    except (KeyError, IndexError):
+        return None
+    return value["value"] if isinstance(value, dict) else value  # expanded foreign key
+
+
+async def _url_cell(
+    row: Any, url: str, datasette: Datasette, database: str, base: str
+) -> markupsafe.Markup:
+    replay = _field(row, "replay")
+    if (
+        isinstance(replay, str)
+        and replay.startswith(f"{base}/")
+        and replay.endswith("/" + quote(url, safe=_URL_SAFE))
+    ):
+        href = replay
+    else:
+        fetched_at = _field(row, "fetched_at")
+        capture = row["capture_id"] if "capture_id" in row.keys() else None
+        if isinstance(capture, dict):  # expanded foreign key, labelled by fetched_at
+            fetched_at = fetched_at or capture.get("label")
+            capture = capture.get("value")
+        if replay_timestamp(fetched_at) is None and isinstance(capture, int):
+            found = await datasette.get_database(database).execute(
+                "select fetched_at from captures where id = ?", [capture]
+            )
+            fetched_at = found.rows[0][0] if found.rows else None
+        if replay_timestamp(fetched_at) is None:
+            fetched_at = _field(row, "last_seen") or _field(row, "first_seen")
+        href = replay_url(base, url, fetched_at) or ""
+    limit = datasette.setting("truncate_cells_html") or 0
+    text = url if not limit or len(url) <= limit else url[:limit] + "…"
+    return _link(href, text, "replay-url")
+
+
+@hookimpl(specname="render_cell")
+def _render_cell(row, value, column, table, database, datasette):
+    config = _config(datasette)
+    if config is None or database != config["database"]:
+        return None
+    base = config["replay_base"]
+    if table is None and isinstance(value, str):  # canned and custom queries
+        if column == "snippet":
+            escaped = markupsafe.escape(value)
+            return markupsafe.Markup(_HIGHLIGHTED.sub(r"<mark>\1</mark>", str(escaped)))
+        article_id = _field(row, "article_id")
+        if column == "title" and isinstance(article_id, int):
+            href = datasette.urls.row(database, "articles", tilde_encode(str(article_id)))
+            return _link(href, value, "article")
+        if column == "tag":
+            href = (
+                datasette.urls.database(database) + "/reviews_tagged?" + urlencode({"tag": value})
+            )
+            return _link(href, value, "tag")
+    if not _is_http_url(value):
+        return None
+    if value.startswith(f"{base}/{COLLECTION}/"):
+        return _link(value, "replay", "replay")
+    # Every other http(s) URL opens in replay, never on the live site.
+    return _url_cell(row, value, datasette, database, base)
+
+
+@hookimpl(specname="prepare_connection")
+def _prepare_connection(conn, database, datasette):
+    config = _config(datasette)
+    if config is None:
+        return
+    if database == config["database"]:
+        # Autocommit: Python's sqlite3 would otherwise open a transaction before any DML
+        # statement (which fails on this read-only connection) and keep it open, pinning
+        # the connection to an old snapshot while a crawl writes.
+        conn.isolation_level = None
+    base = config["replay_base"]
+    conn.create_function("replay_url", 2, lambda url, fetched_at: replay_url(base, url, fetched_at))
+    conn.create_function("search_query", 1, search_query, deterministic=True)
+
+
+@hookimpl(specname="prepare_jinja2_environment")
+def _prepare_jinja2_environment(env, datasette):
+    env.filters["reviewarc_article_columns"] = article_columns_first
+
+
+@hookimpl(specname="permission_allowed")
+def _permission_allowed(datasette, actor, action, resource):
+    if _config(datasette) is not None and action in _DENIED_ACTIONS:
+        return False
+    return None
+
+
+def article_columns_first(columns: Sequence[dict], rows: Sequence[Any]) -> tuple[list, list]:
+    """Reorder the table template's columns and rows: the link column, ARTICLE_COLUMNS,
+    then the rest as in the schema."""
+    names = [c["name"] for c in columns]
+    order = [0] if names and (names[0] in ("id", "Link") or columns[0].get("is_pk")) else []
+    order += [names.index(n) for n in ARTICLE_COLUMNS if n in names and names.index(n) not in order]
+    order += [i for i in range(len(names)) if i not in order]
+    new_rows = []
+    for row in rows:
+        cells = list(row)
+        new_rows.append(type(row)([cells[i] for i in order]) if len(cells) == len(order) else row)
+    return [columns[i] for i in order], new_rows
+
+
+def _register_plugin() -> None:
+    module = sys.modules[__name__]
+    if not pm.is_registered(module):
+        pm.register(module, name=PLUGIN_NAME)
+
+
+# -- public ------------------------------------------------------------------------------
+
+
+def build_datasette(db_path: Path, replay_base: str, *, port: int | None = None) -> Datasette:
+    """A Datasette over ``db_path``, read-only, linking articles to replay at ``replay_base``
+    (e.g. ``http://127.0.0.1:8002``, which must be another origin than the web view's
+    ``port``)."""
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise FileNotFoundError(f"no archive database at {db_path}")
+    base = _normalize_base(replay_base, port)
+    _register_plugin()
+    return Datasette(
+        # files= (not immutables=): opened with mode=ro, so SQLite reads the WAL and a crawl
+        # can keep writing. immutable=1 would ignore the WAL and cache stale pages.
+        files=[str(db_path)],
+        metadata=_metadata(db_path.stem, base),
+        template_dir=str(TEMPLATES),
+        settings={
+            "truncate_cells_html": 140,
+            "default_page_size": 50,
+            "suggest_facets": False,
+            "facet_time_limit_ms": 1000,
+            "sql_time_limit_ms": 3000,
+            "allow_download": False,
+        },
+    )
+
+
+def run_datasette(ds: Datasette, host: str, port: int) -> None:
+    """Serve ``ds`` with uvicorn on ``host:port`` until interrupted."""
+    import uvicorn
+
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
+
+
+__all__ = ["build_datasette", "replay_url", "run_datasette", "search_query"]
