@@ -94,3 +94,22 @@ def crawled(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
         f"DEFAULT_REQUEST_HEADERS={headers}",
     )
     return Crawl(result, data, site, site.log[start:])
+
+
+@pytest.fixture(scope="session")
+def articles(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    """A crawl of tests/site/articles/ (review layouts, charsets, redirects), shared."""
+    data = tmp_path_factory.mktemp("articles") / "data"
+    start = len(site.log)
+    result = run_reviewarc(
+        "crawl",
+        site.base_url + "/articles/",
+        site.base_url + "/articles/old-critic",
+        site.base_url + "/articles/critic/?view=print",
+        "--data",
+        str(data),
+        "--set",
+        "DOWNLOAD_TIMEOUT=5",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return Crawl(result, data, site, site.log[start:])

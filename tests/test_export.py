@@ -25,30 +25,16 @@ from archive.export import (
     export_jsonl,
     export_wacz,
 )
-from tests.conftest import BIN, Crawl, run_reviewarc
-from tests.mockserver import FixtureServer
+from tests.conftest import BIN, Crawl
 
 KOREAN = "등대지기"  # in the body of /articles/ko/review.euc-kr.html
 FIELDS = {"url", "title", "text", "rating_value", "tags", "fetched_at", "warc_file", "warc_offset"}
 
 
 @pytest.fixture(scope="module")
-def crawl(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
-    """A real crawl of tests/site/articles/, as tests/test_extraction.py makes it."""
-    data = tmp_path_factory.mktemp("export") / "data"
-    start = len(site.log)
-    result = run_reviewarc(
-        "crawl",
-        site.base_url + "/articles/",
-        site.base_url + "/articles/old-critic",
-        site.base_url + "/articles/critic/?view=print",
-        "--data",
-        str(data),
-        "--set",
-        "DOWNLOAD_TIMEOUT=5",
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return Crawl(result, data, site, site.log[start:])
+def crawl(articles: Crawl) -> Crawl:
+    """The shared crawl of tests/site/articles/ (see conftest)."""
+    return articles
 
 
 @pytest.fixture

@@ -14,24 +14,6 @@ ARTICLES = {path: e for path, e in EXPECTED.items() if e["article"]}
 NOT_ARTICLES = [path for path, e in EXPECTED.items() if not e["article"]]
 
 
-@pytest.fixture(scope="module")
-def articles(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
-    data = tmp_path_factory.mktemp("articles") / "data"
-    start = len(site.log)
-    result = run_reviewarc(
-        "crawl",
-        site.base_url + "/articles/",
-        site.base_url + "/articles/old-critic",
-        site.base_url + "/articles/critic/?view=print",
-        "--data",
-        str(data),
-        "--set",
-        "DOWNLOAD_TIMEOUT=5",
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return Crawl(result, data, site, site.log[start:])
-
-
 def rows_by_path(crawl: Crawl) -> dict[str, dict]:
     base = crawl.server.base_url
     return {r["url"][len(base) :]: r for r in crawl.sql("select * from articles")}

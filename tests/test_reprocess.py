@@ -7,7 +7,6 @@ import shutil
 import pytest
 
 from tests.conftest import Crawl, run_reviewarc
-from tests.test_extraction import articles  # noqa: F401 (module fixture: a crawl)
 
 CAPTURE_COLUMNS = (
     "url, fetched_at, status, content_type, record_type, payload_digest, payload_length, "
@@ -41,7 +40,7 @@ def snapshot(crawl: Crawl) -> dict[str, list]:
 
 
 @pytest.fixture(scope="module")
-def rebuilt(articles: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Crawl:  # noqa: F811
+def rebuilt(articles: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     data = tmp_path_factory.mktemp("reprocess") / "data"
     shutil.copytree(articles.data / "warcs", data / "warcs")
     result = run_reviewarc("reprocess", "--data", str(data))
@@ -49,7 +48,7 @@ def rebuilt(articles: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     return Crawl(result, data, articles.server)
 
 
-def test_reprocess_equals_the_crawl(articles: Crawl, rebuilt: Crawl) -> None:  # noqa: F811
+def test_reprocess_equals_the_crawl(articles: Crawl, rebuilt: Crawl) -> None:
     crawled, again = snapshot(articles), snapshot(rebuilt)
     for table in crawled:
         assert again[table] == crawled[table], table

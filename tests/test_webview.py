@@ -24,7 +24,7 @@ from archive.database import ArchiveDB, CaptureRow, connect
 from archive.replay import timestamp14
 from crawler.webview import build_datasette, replay_url
 from tests.conftest import Crawl
-from tests.test_extraction import ARTICLES, articles  # noqa: F401 (the crawl, a module fixture)
+from tests.test_extraction import ARTICLES
 
 REPLAY = "http://127.0.0.1:18931"
 VIEW_PORT = 18930
