@@ -84,7 +84,7 @@ class ArticleStore:
                 if not new_version:
                     if existing[2] and existing[2] > seen_at:
                         return Saved(article_id, False, False)  # an older capture: no news
-                    row = {"capture_id": capture_id, "last_seen": seen_at}
+                    row = {"last_seen": seen_at}  # capture_id stays the text's first capture
                 self.db["articles"].update(article_id, row)
             if new_version:
                 self.db["article_versions"].insert(

@@ -10,11 +10,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from archive.database import ArchiveDB, CaptureRow
+from archive.database import ArchiveDB, CaptureRow, LastResponse
 from archive.datadir import DataDir
 from archive.exchange import Exchange
 from archive.warc_repair import RepairResult, repair_open_files
-from archive.warc_writer import WARCFileWriter
+from archive.warc_writer import (
+    IDENTICAL_PAYLOAD,
+    SERVER_NOT_MODIFIED,
+    Revisit,
+    WARCFileWriter,
+    sha1_digest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +36,9 @@ class CaptureRef:
     record_id: str
     fetched_at: str
     payload_digest: str
+    record_type: str = "response"
+    #: For a revisit: the earlier response whose payload it stands for.
+    original: LastResponse | None = None
 
 
 class CaptureStore:
@@ -38,15 +47,41 @@ class CaptureStore:
         self.db = db
         self.crawl_id = crawl_id
 
-    def capture(self, exchange: Exchange) -> CaptureRef:
-        written = self.writer.write_exchange(exchange)  # flushed when it returns
+    def revisit_for(
+        self, exchange: Exchange, conditional: bool
+    ) -> tuple[Revisit | None, LastResponse | None]:
+        """A revisit when the server said 304 to our conditional request, or sent the very
+        payload of the URL's last full response; else None (a full response record)."""
+        status = exchange.response.status
+        if status not in (200, 304) or exchange.request.method != b"GET":
+            return None, None
+        last = self.db.last_response(exchange.url)
+        if last is None:
+            return None, None
+        if status == 304 and conditional:
+            profile = SERVER_NOT_MODIFIED
+        elif status == 200 and sha1_digest(exchange.body) == last.payload_digest:
+            profile = IDENTICAL_PAYLOAD
+        else:
+            return None, None
+        revisit = Revisit(
+            profile, last.url, last.fetched_at, last.warc_record_id, last.payload_digest
+        )
+        return revisit, last
+
+    def capture(self, exchange: Exchange, conditional: bool = False) -> CaptureRef:
+        """Archive one exchange: a response record, or a revisit record when nothing changed
+        since the URL's last full response. ``conditional``: the request carried validators
+        from that response."""
+        revisit, original = self.revisit_for(exchange, conditional)
+        written = self.writer.write_exchange(exchange, revisit)  # flushed when it returns
         response = written.response
         row = CaptureRow(
             url=exchange.url,
             fetched_at=written.warc_date,
             status=exchange.response.status,
-            content_type=exchange.content_type,
-            record_type="response",
+            content_type=exchange.content_type or (original.content_type if original else None),
+            record_type=written.record_type,
             payload_digest=written.payload_digest,
             payload_length=written.payload_length,
             warc_file=response.warc_file,
@@ -57,6 +92,9 @@ class CaptureStore:
             request_length=written.request.length,
             ip_address=exchange.ip_address,
             crawl_id=self.crawl_id,
+            etag=_text(exchange.response.get(b"etag")),
+            last_modified=_text(exchange.response.get(b"last-modified")),
+            refers_to_id=original.capture_id if original else None,
         )
         capture_id = self.db.add_capture(row)
         return CaptureRef(
@@ -67,10 +105,16 @@ class CaptureStore:
             response.record_id,
             written.warc_date,
             written.payload_digest,
+            written.record_type,
+            original,
         )
 
     def close(self) -> None:
         self.writer.close()
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1").strip() if value else None
 
 
 def recover(datadir: DataDir, db: ArchiveDB) -> list[RepairResult]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,37 @@ class CaptureRow:
     request_length: int | None = None
     ip_address: str | None = None
     crawl_id: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    refers_to_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LastResponse:
+    """The latest full 200 response archived for a URL."""
+
+    capture_id: int
+    url: str
+    fetched_at: str
+    payload_digest: str
+    warc_record_id: str
+    warc_file: str
+    warc_offset: int
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def last_response(con: sqlite3.Connection, url: str) -> LastResponse | None:
+    """The latest full 200 response archived for ``url`` (any connection, read-only too)."""
+    row = con.execute(
+        "select id, url, fetched_at, payload_digest, warc_record_id, warc_file, warc_offset,"
+        " content_type, etag, last_modified from captures"
+        " where url = ? and status = 200 and record_type = 'response'"
+        " order by fetched_at desc, id desc limit 1",
+        [url],
+    ).fetchone()
+    return LastResponse(*row) if row else None
 
 
 def connect(path: str | os.PathLike[str] | None = None, *, memory: bool = False) -> Database:
@@ -96,6 +128,9 @@ class ArchiveDB:
             table = self.db["captures"].insert(asdict(row))
         return int(table.last_pk)
 
+    def last_response(self, url: str) -> LastResponse | None:
+        return last_response(self.db.conn, url)
+
     def ensure_capture(self, row: CaptureRow) -> tuple[int, bool]:
         """The id of the row for this record, inserting it if missing; and whether it was."""
         found = self.db.execute(
@@ -105,6 +140,22 @@ class ArchiveDB:
         if found:
             return int(found[0]), False
         return self.add_capture(row), True
+
+    def capture_id_of(self, record_id: str | None) -> int | None:
+        """The capture row of a WARC record, by its WARC-Record-ID."""
+        if not record_id:
+            return None
+        row = self.db.execute(
+            "select id from captures where warc_record_id = ?", [record_id]
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def content_type_of(self, capture_id: int | None) -> str | None:
+        if capture_id is None:
+            return None
+        row = self.db.execute("select content_type from captures where id = ?", [capture_id])
+        found = row.fetchone()
+        return found[0] if found else None
 
     def warc_files_indexed(self) -> set[str]:
         """Names of WARC files that have rows in ``captures``."""

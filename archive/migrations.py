@@ -146,7 +146,16 @@ def m002_articles(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_captures_failures_crawls, m002_articles]
+def m003_revisits(db: Database) -> None:
+    """Validators for conditional requests, and what a revisit record refers to."""
+    db["captures"].add_column("etag", str)
+    db["captures"].add_column("last_modified", str)
+    db["captures"].add_column("refers_to_id", int)  # the response a revisit stands for
+    db["captures"].create_index(["url", "status", "record_type"])
+    db["captures"].create_index(["warc_record_id"])
+
+
+MIGRATIONS: list[Migration] = [m001_captures_failures_crawls, m002_articles, m003_revisits]
 
 
 def schema_version(db: Database) -> int:

@@ -46,9 +46,18 @@ def cdxj_lines(db: Database, warc_dir: Path) -> list[str]:
     """One CDXJ line per capture whose WARC file is present, sorted for pywb."""
     lines = []
     present: dict[str, str | None] = {}
+    # A 304 answered to a conditional request is indexed as the response it confirmed: pywb
+    # would replay the 304 itself, while the page at that time was the earlier one.
     for row in db.query(
-        "select url, fetched_at, status, content_type, record_type, payload_digest, "
-        "warc_file, warc_offset, warc_length from captures"
+        "select c.url, c.fetched_at, c.record_type, c.payload_digest,"
+        " coalesce(o.status, c.status) as status,"
+        " coalesce(o.content_type, c.content_type) as content_type,"
+        " coalesce(o.warc_file, c.warc_file) as warc_file,"
+        " coalesce(o.warc_offset, c.warc_offset) as warc_offset,"
+        " coalesce(o.warc_length, c.warc_length) as warc_length,"
+        " o.id is not null as confirmed"
+        " from captures c left join captures o"
+        " on c.status = 304 and c.record_type = 'revisit' and o.id = c.refers_to_id"
     ):
         name = row["warc_file"]
         if name not in present:
@@ -69,7 +78,7 @@ def cdxj_lines(db: Database, warc_dir: Path) -> list[str]:
             "offset": str(row["warc_offset"]),
             "filename": filename,
         }
-        if row["record_type"] == "revisit":
+        if row["record_type"] == "revisit" and not row["confirmed"]:
             fields["mime"] = "warc/revisit"
         key = surt_key(row["url"])
         lines.append(f"{key} {timestamp14(row['fetched_at'])} {json.dumps(fields)}")

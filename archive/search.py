@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -122,3 +123,18 @@ def article_history(db: Database, url: str) -> dict[str, Any] | None:
         )]  # fmt: skip
         article["tags"] = tags
     return {"url": url, "article": article, "versions": versions, "captures": captures}
+
+
+def version_diffs(versions: list[dict[str, Any]]) -> list[str]:
+    """Unified diffs of each version's text against the one before, oldest first."""
+    diffs = []
+    for old, new in zip(versions, versions[1:], strict=False):
+        lines = difflib.unified_diff(
+            (old["text"] or "").splitlines(),
+            (new["text"] or "").splitlines(),
+            fromfile=f"version of {old['first_seen']}",
+            tofile=f"version of {new['first_seen']}",
+            lineterm="",
+        )
+        diffs.append("\n".join(lines))
+    return diffs

@@ -25,10 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import WARCWriter
 
 from archive.errors import WARCWriteError
 from archive.exchange import Exchange
@@ -70,6 +68,21 @@ class RecordRef:
     length: int
 
 
+IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """Write the response as a ``revisit`` record standing for an earlier one."""
+
+    profile: str  # IDENTICAL_PAYLOAD or SERVER_NOT_MODIFIED
+    refers_to_uri: str
+    refers_to_date: str
+    refers_to_id: str
+    payload_digest: str  # of the earlier record's payload
+
+
 @dataclass(frozen=True)
 class WrittenExchange:
     response: RecordRef
@@ -77,6 +90,7 @@ class WrittenExchange:
     warc_date: str
     payload_digest: str
     payload_length: int
+    record_type: str = "response"
 
 
 def serialize_record(
@@ -85,15 +99,14 @@ def serialize_record(
     block: bytes,
     content_type: str,
 ) -> bytes:
-    """One uncompressed WARC record (headers, block, trailing CRLF CRLF), via warcio."""
-    headers = StatusAndHeaders("", warc_headers, protocol=WARC_VERSION)
-    record = ArcWarcRecord(
-        "warc", record_type, headers, io.BytesIO(block), None, content_type, len(block)
-    )
-    record.payload_length = len(block)
-    out = io.BytesIO()
-    WARCWriter(out, gzip=False, warc_version=WARC_VERSION).write_record(record)
-    return out.getvalue()
+    """One uncompressed WARC record: headers (serialized by warcio), block, CRLF CRLF.
+
+    The block is written as given for every record type (warcio's writer would drop the
+    block of a revisit record whose HTTP head it did not parse itself).
+    """
+    fields = [*warc_headers, ("Content-Type", content_type), ("Content-Length", str(len(block)))]
+    headers = StatusAndHeaders("", fields, protocol=WARC_VERSION)
+    return headers.to_bytes(encoding="utf-8") + block + b"\r\n\r\n"
 
 
 class WARCFileWriter:
@@ -215,7 +228,7 @@ class WARCFileWriter:
         if self.fsync:
             os.fsync(self._fh.fileno())
 
-    def write_exchange(self, exchange: Exchange) -> WrittenExchange:
+    def write_exchange(self, exchange: Exchange, revisit: Revisit | None = None) -> WrittenExchange:
         """Write the response and request records of one exchange and flush them.
 
         Raises :class:`WARCWriteError` when the file cannot be written; the writer is then
@@ -226,7 +239,7 @@ class WARCFileWriter:
             if self._fh is None or self._fh.tell() >= self.max_size:
                 self.open()
             name, start = self._name, self._fh.tell()  # type: ignore[union-attr]
-            return self._write_pair(exchange)
+            return self._write_pair(exchange, revisit)
         except OSError as e:
             self._salvage(start)
             raise WARCWriteError(f"cannot write to WARC file {name}: {e}") from e
@@ -286,34 +299,35 @@ class WARCFileWriter:
             ("WARC-Block-Digest", sha1_digest(block)),
             *extra,
         ]
-        content_type = f"application/http;msgtype={record_type}"
+        msgtype = "request" if record_type == "request" else "response"
+        content_type = f"application/http;msgtype={msgtype}"
         return serialize_record(record_type, headers, block, content_type)
 
-    def _write_pair(self, exchange: Exchange) -> WrittenExchange:
+    def _write_pair(self, exchange: Exchange, revisit: Revisit | None = None) -> WrittenExchange:
         date = warc_date(exchange.date)
         response_id, request_id = self.record_id(), self.record_id()
         body = exchange.body
-        payload_digest = sha1_digest(body)
+        head = exchange.response.to_bytes(len(body))
+        extra = list(exchange.extra_warc_headers.items())
+        if revisit is None:
+            record_type, payload, payload_digest = "response", body, sha1_digest(body)
+        else:
+            # The block is the HTTP head only; the payload is the earlier record's.
+            record_type, payload, payload_digest = "revisit", b"", revisit.payload_digest
+            extra += [
+                ("WARC-Profile", revisit.profile),
+                ("WARC-Refers-To", revisit.refers_to_id),
+                ("WARC-Refers-To-Target-URI", revisit.refers_to_uri),
+                ("WARC-Refers-To-Date", revisit.refers_to_date),
+            ]
         response = self._http_record(
-            "response",
-            response_id,
-            request_id,
-            date,
-            exchange,
-            exchange.response.to_bytes(len(body)),
-            body,
-            exchange.extra_warc_headers.items(),
+            record_type, response_id, request_id, date, exchange, head, payload, extra,
             payload_digest,
-        )
+        )  # fmt: skip
         request = self._http_record(
-            "request",
-            request_id,
-            response_id,
-            date,
-            exchange,
-            exchange.request.to_bytes(),
-            exchange.request.body,
-        )
+            "request", request_id, response_id, date, exchange,
+            exchange.request.to_bytes(), exchange.request.body,
+        )  # fmt: skip
         response_ref = self._append(response_id, response)
         request_ref = self._append(request_id, request)
         self._flush()
@@ -324,4 +338,5 @@ class WARCFileWriter:
             warc_date=date,
             payload_digest=payload_digest,
             payload_length=len(body),
+            record_type=record_type,
         )

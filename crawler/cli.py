@@ -366,14 +366,15 @@ def search(query: str, data_dir: Path | None, as_json: bool, limit: int) -> None
 @click.argument("url")
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print the article and its history as JSON.")
-def show(url: str, data_dir: Path | None, as_json: bool) -> None:
+@click.option("--diff", "as_diff", is_flag=True, help="Show what changed between versions.")
+def show(url: str, data_dir: Path | None, as_json: bool, as_diff: bool) -> None:
     """The stored article for a URL, its versions and its capture history.
 
     Example:
 
-        reviewarc show https://reviews.example/reviews/some-film/
+        reviewarc show https://reviews.example/reviews/some-film/ --diff
     """
-    from archive.search import article_history
+    from archive.search import article_history, version_diffs
 
     db = _read_db(data_dir)
     try:
@@ -382,6 +383,8 @@ def show(url: str, data_dir: Path | None, as_json: bool) -> None:
         db.close()
     if history is None:
         fail(f"nothing archived for {url}")
+    if as_diff:
+        history["diffs"] = version_diffs(history["versions"])
     if as_json:
         click.echo(json.dumps(history, ensure_ascii=False, indent=2, default=_jsonable))
         return
@@ -417,6 +420,11 @@ def show(url: str, data_dir: Path | None, as_json: bool) -> None:
         click.echo(f"{len(history['versions'])} version(s):")
         for v in history["versions"]:
             click.echo(f"  {v['first_seen']}  capture {v['capture_id']}  {v['text_hash'][:12]}")
+        for diff in history.get("diffs", []):
+            click.echo()
+            for line in diff.splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                console.print(escape(line), style=style or None, highlight=False, soft_wrap=True)
     click.echo(f"{len(history['captures'])} capture(s):")
     for c in history["captures"]:
         click.echo(

@@ -58,6 +58,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.scope.ScopeMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.StatusAwareRobotsTxtMiddleware": 100,
+    "crawler.middlewares.conditional.ConditionalRequestMiddleware": 120,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.compression.BoundedDecompressionMiddleware": 590,
 }
@@ -91,3 +92,4 @@ REVIEWARC_EXTRACT_WORKERS = None  # one per core
 REVIEWARC_EXTRACT_TIMEOUT = 60
 REVIEWARC_REQUISITES = True
 REVIEWARC_MAX_DEPTH = 20  # hops from a seed, like Heritrix's maxHops
+REVIEWARC_INCREMENTAL = True

@@ -39,6 +39,9 @@ class ReviewarcConfig:
     throttle_loopback: bool = False
     #: ``REVIEWARC_ARCHIVE_ONLY``: write WARCs and captures only; extraction is left to reprocess.
     archive_only: bool = False
+    #: ``REVIEWARC_INCREMENTAL``: conditional requests and revisit records for pages archived
+    #: before, and skipping sitemap entries unchanged since their last capture.
+    incremental: bool = True
     #: ``REVIEWARC_MAX_DEPTH``: links followed from a seed (0: the seeds and their sitemaps'
     #: and feeds' own files only). Page requisites and sitemap indexes do not count.
     max_depth: int = 20
@@ -68,6 +71,7 @@ class ReviewarcConfig:
             archive_only=settings.getbool("REVIEWARC_ARCHIVE_ONLY", False),
             requisites=settings.getbool("REVIEWARC_REQUISITES", True),
             max_depth=settings.getint("REVIEWARC_MAX_DEPTH", 20),
+            incremental=settings.getbool("REVIEWARC_INCREMENTAL", True),
             extract_workers=(
                 None
                 if settings.get("REVIEWARC_EXTRACT_WORKERS") in (None, "")

@@ -89,11 +89,13 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
             continue
         url = record.header("WARC-Target-URI") or ""
         status, headers = _http_head(record)
+        refers_to_id = archive.capture_id_of(record.header("WARC-Refers-To"))
+        content_type = headers.get("content-type") or archive.content_type_of(refers_to_id)
         row = CaptureRow(
             url=url,
             fetched_at=record.header("WARC-Date") or "",
             status=status,
-            content_type=headers.get("content-type"),
+            content_type=content_type,
             record_type=record.record_type,
             payload_digest=record.header("WARC-Payload-Digest") or "",
             payload_length=len(record.payload),
@@ -102,6 +104,9 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
             warc_length=record.length,
             warc_record_id=record.header("WARC-Record-ID") or "",
             ip_address=record.header("WARC-IP-Address"),
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+            refers_to_id=refers_to_id,
         )
         capture_id, added = archive.ensure_capture(row)
         result.captures_added += added

@@ -89,10 +89,10 @@ class FixtureHandler(BaseHTTPRequestHandler):
     def _redirect(self, status: int, location: str) -> None:
         self._send(status, b"", headers=[("Location", location)])
 
-    def _page(self, title: str, body_html: str) -> bytes:
+    def _page(self, title: str, body_html: str, head: str = "") -> bytes:
         return (
             f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}'
-            f"</title></head><body>{body_html}</body></html>"
+            f"</title>{head}</head><body>{body_html}</body></html>"
         ).encode()
 
     def _template(self, data: bytes) -> bytes:
@@ -133,6 +133,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return self._send(
                 200, self._page("Search", f"<p>Results for {q.get('q')} page {q.get('page')}</p>")
             )
+        if path.startswith("/cond/") or path.startswith("/plain/"):
+            return self._revisitable(path)
         if path == "/changing/":
             self.server.changes += 1
             body = f"<p>Edition {self.server.changes} of a changing page.</p>"
@@ -203,6 +205,33 @@ class FixtureHandler(BaseHTTPRequestHandler):
             ctype = "text/html"  # these pages declare their charset themselves, or not at all
         self._send(200, data, ctype)
 
+    def _revisitable(self, path: str) -> None:
+        """Pages for incremental crawls. ``/cond/...`` supports ETag and Last-Modified;
+        ``/plain/...`` has no validators. Pages named ``edited`` change with
+        ``server.edition``; ``/cond/`` and ``/plain/`` link to their siblings."""
+        name = path.strip("/").split("/")[-1]
+        section = path.split("/")[1]
+        edition = self.server.edition if name == "edited" else 1
+        siblings = "".join(f'<a href="/{section}/{n}/">{n}</a> ' for n in ("a", "b", "edited"))
+        body = self._page(
+            f"{name} – Fixture Reviews",
+            f"<article><h1>{name}</h1><p>Review {name}, edition {edition}. "
+            + "A steady paragraph of text. " * 30
+            + f"</p></article>{siblings}",
+            head='<meta property="og:type" content="article">',
+        )
+        if section == "plain":
+            return self._send(200, body)
+        etag = f'"{name}-{edition}"'
+        modified = f"Mon, 0{edition} Jun 2026 10:00:00 GMT"
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            self.server.sent[self.path] = b""
+            return None
+        return self._send(200, body, headers=[("ETag", etag), ("Last-Modified", modified)])
+
     def _chunked(self) -> None:
         parts = [b"<!DOCTYPE html><html><head><title>Chunked</title></head><body>"]
         parts += [f"<p>chunk {i}</p>".encode() for i in range(20)]
@@ -227,6 +256,7 @@ class FixtureServer(ThreadingHTTPServer):
         self.slow_seconds = slow_seconds
         self.log: list[Logged] = []
         self.changes = 0
+        self.edition = 1
         self.sent: dict[str, bytes] = {}
         self.sent_decoded: dict[str, bytes] = {}
         self._bombs: dict[str, bytes] = {}

@@ -30,6 +30,7 @@ from archive.datadir import DataDir
 from archive.errors import ArchiveError, WARCWriteError
 from archive.warc_writer import WARCFileWriter
 from crawler.exchange_adapter import exchange_from_scrapy
+from crawler.middlewares.conditional import CONDITIONAL_META
 from pipelines.config import ReviewarcConfig
 from pipelines.failures import CRAWL_ID_STAT
 from pipelines.items import CAPTURE_META
@@ -99,12 +100,13 @@ class WarcCapture:
         if self.error is not None or self.store is None:
             return
         try:
-            ref = self.store.capture(exchange_from_scrapy(request, response))
+            conditional = request.meta.get(CONDITIONAL_META) is not None
+            ref = self.store.capture(exchange_from_scrapy(request, response), conditional)
         except (ArchiveError, OSError, sqlite3.Error) as e:
             self._fail(e)
             return
         request.meta[CAPTURE_META] = ref
-        self.crawler.stats.inc_value("reviewarc/captures")
+        self.crawler.stats.inc_value(f"reviewarc/captures/{ref.record_type}")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:

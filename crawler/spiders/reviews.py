@@ -24,6 +24,9 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from archive.decoding import decode_body
+from archive.errors import ArchiveError
+from archive.warc_reader import locate, read_record
 from crawler.failure_kinds import classify
 from crawler.middlewares.scope import ANY_HOST_META
 from crawler.scope import Scope, TrapGuard, clean_link
@@ -129,6 +132,11 @@ class ReviewsSpider(scrapy.Spider):
                 self.crawler.engine.crawl(self.sitemap_request(url))
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
+        if response.status == 304:
+            unchanged = self.unchanged_page(response)
+            if unchanged is None:
+                return
+            response = unchanged
         if response.status >= 400:
             yield self.http_failure(response)
             return
@@ -192,6 +200,35 @@ class ReviewsSpider(scrapy.Spider):
             yield ArticleItem(article, response.meta.get(CAPTURE_META))
         elif page.extract:
             logger.debug("Not an article: %s (%s)", response.url, analysis.not_article)
+
+    def unchanged_page(self, response: Response) -> Response | None:
+        """For a 304: the page as last archived, read back from its WARC record, so that
+        its links are followed as if it had been downloaded again."""
+        capture = response.meta.get(CAPTURE_META)
+        original = getattr(capture, "original", None)
+        if original is None:
+            return None
+        try:
+            path = locate(self.config.data_dir / "warcs", original.warc_file)
+            record = read_record(path, original.warc_offset)
+            headers = dict(
+                line.split(": ", 1)
+                for line in record.http_head.decode("latin-1").split("\r\n")[1:]
+                if ": " in line
+            )
+            encoding = next(
+                (v for k, v in headers.items() if k.lower() == "content-encoding"), None
+            )
+            body = decode_body(
+                record.payload, encoding, self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            )
+        except (OSError, ValueError, ArchiveError) as e:
+            logger.warning("Cannot read the archived copy of %s: %s", response.url, e)
+            return None
+        return Response(
+            response.url, status=200, body=body, request=response.request,
+            headers={"Content-Type": original.content_type or "text/html"},
+        )  # fmt: skip
 
     def _may_hop(self, response: Response) -> bool:
         """May links found on ``response`` be followed (``REVIEWARC_MAX_DEPTH`` hops)?"""
