@@ -104,6 +104,8 @@ def run_crawls(jobs: Iterable[CrawlJob], settings: Settings) -> list[CrawlResult
                     logger.error("Crawl of %s could not start: %s", ", ".join(job.seeds), e)
                 if crawler.stats is not None:
                     result.stats = dict(crawler.stats.get_stats())
+                if result.stats.get("finish_reason") == "shutdown":
+                    break  # Ctrl-C or SIGTERM: no further sources
         finally:
             done = True
             process._stop_reactor()
