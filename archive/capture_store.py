@@ -83,7 +83,7 @@ class CaptureStore:
             content_type=exchange.content_type or (original.content_type if original else None),
             record_type=written.record_type,
             payload_digest=written.payload_digest,
-            payload_length=written.payload_length,
+            payload_length=original.payload_length if original else written.payload_length,
             warc_file=response.warc_file,
             warc_offset=response.offset,
             warc_length=response.length,

@@ -54,13 +54,14 @@ class LastResponse:
     content_type: str | None
     etag: str | None
     last_modified: str | None
+    payload_length: int
 
 
 def last_response(con: sqlite3.Connection, url: str) -> LastResponse | None:
     """The latest full 200 response archived for ``url`` (any connection, read-only too)."""
     row = con.execute(
         "select id, url, fetched_at, payload_digest, warc_record_id, warc_file, warc_offset,"
-        " content_type, etag, last_modified from captures"
+        " content_type, etag, last_modified, payload_length from captures"
         " where url = ? and status = 200 and record_type = 'response'"
         " order by fetched_at desc, id desc limit 1",
         [url],
@@ -95,12 +96,36 @@ class ArchiveDB:
 
     # -- crawls --------------------------------------------------------------------------
 
-    def start_crawl(self, seeds: Iterable[str], source: str | None = None) -> int:
+    def start_crawl(
+        self, seeds: Iterable[str], source: str | None = None, key: str | None = None
+    ) -> int:
         with self.db.atomic():
-            table = self.db["crawls"].insert(
-                {"source": source, "seeds": json.dumps(list(seeds)), "started_at": now_iso()}
+            # A run that never finished (killed) is continued by this one.
+            self.db.execute(
+                "update crawls set outcome = 'interrupted' where crawl_key = ? and outcome is null",
+                [key],
             )
+            table = self.db["crawls"].insert(
+                {"source": source, "seeds": json.dumps(list(seeds)), "started_at": now_iso(),
+                 "crawl_key": key}
+            )  # fmt: skip
         return int(table.last_pk)
+
+    def unfinished_capture(self, key: str, url: str) -> tuple[int, CaptureRow] | None:
+        """The capture of ``url`` made by an earlier, unfinished run of crawl ``key``."""
+        row = self.db.execute(
+            "select c.* from captures c join crawls k on k.id = c.crawl_id"
+            " where k.crawl_key = ? and c.url = ?"
+            " and k.outcome in ('interrupted', 'shutdown', 'warc_write_failed')"
+            " order by c.id desc limit 1",
+            [key, url],
+        ).fetchone()
+        if row is None:
+            return None
+        columns = [d[0] for d in self.db.execute("select * from captures limit 0").description]
+        values = dict(zip(columns, row, strict=True))
+        capture_id = values.pop("id")
+        return capture_id, CaptureRow(**values)
 
     def finish_crawl(self, crawl_id: int, outcome: str, *, pages: int = 0) -> None:
         counts = self.db.execute(
@@ -150,12 +175,14 @@ class ArchiveDB:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def content_type_of(self, capture_id: int | None) -> str | None:
+    def original_of(self, capture_id: int | None) -> tuple[str | None, int | None]:
+        """Content type and payload length of the capture a revisit stands for."""
         if capture_id is None:
-            return None
-        row = self.db.execute("select content_type from captures where id = ?", [capture_id])
-        found = row.fetchone()
-        return found[0] if found else None
+            return None, None
+        found = self.db.execute(
+            "select content_type, payload_length from captures where id = ?", [capture_id]
+        ).fetchone()
+        return (found[0], found[1]) if found else (None, None)
 
     def warc_files_indexed(self) -> set[str]:
         """Names of WARC files that have rows in ``captures``."""

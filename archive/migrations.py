@@ -155,7 +155,18 @@ def m003_revisits(db: Database) -> None:
     db["captures"].create_index(["warc_record_id"])
 
 
-MIGRATIONS: list[Migration] = [m001_captures_failures_crawls, m002_articles, m003_revisits]
+def m004_crawl_key(db: Database) -> None:
+    """Which crawl a run continues: the source, or the seeds (see crawler.frontier)."""
+    db["crawls"].add_column("crawl_key", str)
+    db["crawls"].create_index(["crawl_key"])
+
+
+MIGRATIONS: list[Migration] = [
+    m001_captures_failures_crawls,
+    m002_articles,
+    m003_revisits,
+    m004_crawl_key,
+]
 
 
 def schema_version(db: Database) -> int:

@@ -43,6 +43,9 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Error pages reach the spider, which records them as failures.
 HTTPERROR_ALLOW_ALL = True
 
+# The frontier is kept on disk (DIR/state/frontier.db) so that a killed crawl resumes.
+DUPEFILTER_CLASS = "crawler.frontier.FrontierDupeFilter"
+
 DOWNLOAD_HANDLERS = {
     "http": "crawler.download_handler.RecordingHTTP11DownloadHandler",
     "https": "crawler.download_handler.RecordingHTTP11DownloadHandler",

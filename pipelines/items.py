@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from archive.articles import Article
@@ -29,3 +30,5 @@ class ArticleItem:
 
     article: Article
     capture: CaptureRef | None
+    #: Called once the article is stored (the crawl frontier marks its page done).
+    on_stored: Callable[[], None] | None = None

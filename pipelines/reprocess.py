@@ -90,7 +90,8 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
         url = record.header("WARC-Target-URI") or ""
         status, headers = _http_head(record)
         refers_to_id = archive.capture_id_of(record.header("WARC-Refers-To"))
-        content_type = headers.get("content-type") or archive.content_type_of(refers_to_id)
+        original_type, original_length = archive.original_of(refers_to_id)
+        content_type = headers.get("content-type") or original_type
         row = CaptureRow(
             url=url,
             fetched_at=record.header("WARC-Date") or "",
@@ -98,7 +99,7 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
             content_type=content_type,
             record_type=record.record_type,
             payload_digest=record.header("WARC-Payload-Digest") or "",
-            payload_length=len(record.payload),
+            payload_length=len(record.payload) if original_length is None else original_length,
             warc_file=record.warc_file,
             warc_offset=record.offset,
             warc_length=record.length,

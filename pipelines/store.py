@@ -46,4 +46,6 @@ class ArticlePipeline:
         )
         if saved.new_version and not saved.new_article:
             stats.inc_value("reviewarc/articles/changed")
+        if item.on_stored is not None:
+            item.on_stored()
         return item

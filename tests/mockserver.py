@@ -31,6 +31,7 @@ _TYPES = {
     ".png": "image/png",
     ".woff2": "font/woff2",
 }
+_MANY = re.compile(r"^/many/(\d+)/$")
 _BIG = re.compile(r"^/big/(\d+)/$")
 _CALENDAR = re.compile(r"^/calendar/(\d{4})/(\d{2})/$")
 
@@ -111,6 +112,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
         path = url.path
         if path == "/robots.txt" and self.server.mode == "robots503":
             return self._send(503, b"Service Unavailable", "text/plain")
+        if self.server.mode == "tree":
+            return self._tree(path)
         if path == "/gzip/":
             html = self._page("Gzip – Fixture Reviews", "<h1>Compressed</h1><p>" + "gz " * 300)
             self.server.sent_decoded[self.path] = html
@@ -205,6 +208,24 @@ class FixtureHandler(BaseHTTPRequestHandler):
             ctype = "text/html"  # these pages declare their charset themselves, or not at all
         self._send(200, data, ctype)
 
+    def _tree(self, path: str) -> None:
+        """Mode "tree": ``/many/1/`` to ``/many/{tree_size}/``, each linking to its two
+        children, a little slow; nothing else exists."""
+        m = _MANY.match(path)
+        if not m or not 1 <= int(m.group(1)) <= self.server.tree_size:
+            return self._send(404, b"not found", "text/plain")
+        n = int(m.group(1))
+        time.sleep(0.01)
+        links = "".join(
+            f'<a href="/many/{c}/">page {c}</a> ' for c in (2 * n, 2 * n + 1)
+            if c <= self.server.tree_size
+        )  # fmt: skip
+        return self._send(200, self._page(
+            f"Page {n}", f"<article><h1>Page {n}</h1><p>Review number {n}. "
+            + "Words about it. " * 40 + f"</p></article>{links}",
+            head='<meta property="og:type" content="article">',
+        ))  # fmt: skip
+
     def _revisitable(self, path: str) -> None:
         """Pages for incremental crawls. ``/cond/...`` supports ETag and Last-Modified;
         ``/plain/...`` has no validators. Pages named ``edited`` change with
@@ -249,9 +270,16 @@ class FixtureHandler(BaseHTTPRequestHandler):
 class FixtureServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, mode: str = "site", bomb_size: int = 64 << 20, slow_seconds: float = 4.0):
+    def __init__(
+        self,
+        mode: str = "site",
+        bomb_size: int = 64 << 20,
+        slow_seconds: float = 4.0,
+        tree_size: int = 300,
+    ):
         super().__init__(("127.0.0.1", 0), FixtureHandler)
         self.mode = mode
+        self.tree_size = tree_size
         self.bomb_size = bomb_size
         self.slow_seconds = slow_seconds
         self.log: list[Logged] = []

@@ -83,7 +83,9 @@ class WarcCapture:
         return cls(crawler, ReviewarcConfig.from_settings(crawler.settings))
 
     def spider_opened(self, spider: scrapy.Spider) -> None:
-        crawl_id = self.db.start_crawl(getattr(spider, "seeds", []), self.config.source)
+        crawl_id = self.db.start_crawl(
+            getattr(spider, "seeds", []), self.config.source, getattr(spider, "crawl_key", None)
+        )
         self.crawler.stats.set_value(CRAWL_ID_STAT, crawl_id)
         self.store = CaptureStore(self.writer, self.db, crawl_id)
         pattern = getattr(spider, "article_pattern", None)

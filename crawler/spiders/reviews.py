@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -24,10 +25,14 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from archive.capture_store import CaptureRef
+from archive.database import ArchiveDB, CaptureRow, last_response
 from archive.decoding import decode_body
 from archive.errors import ArchiveError
+from archive.frontier import Frontier
 from archive.warc_reader import locate, read_record
 from crawler.failure_kinds import classify
+from crawler.frontier import crawl_key
 from crawler.middlewares.scope import ANY_HOST_META
 from crawler.scope import Scope, TrapGuard, clean_link
 from pipelines.config import ReviewarcConfig
@@ -43,6 +48,25 @@ def split_urls(value: str | Iterable[str] | None) -> list[str]:
         return []
     items = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value)
     return [u for u in (i.strip() for i in items) if u]
+
+
+async def _as_async(outputs: Any) -> AsyncIterator[Any]:
+    """Iterate a callback's output, whether it is an async or a plain generator."""
+    if hasattr(outputs, "__aiter__"):
+        async for output in outputs:
+            yield output
+    else:
+        for output in outputs:
+            yield output
+
+
+def _head_headers(head: bytes) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.setdefault(name.strip().lower(), value.strip())
+    return headers
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -80,16 +104,43 @@ class ReviewsSpider(scrapy.Spider):
             max_query_variants=config.trap_max_query_variants,
         )
         spider.extraction = ExtractionPool(config.extract_workers, config.extract_timeout)
+        spider.crawl_key = crawl_key(config.source or spider.source, spider.seeds)
+        (config.data_dir / "state").mkdir(parents=True, exist_ok=True)
+        spider.frontier = Frontier(config.data_dir / "state" / "frontier.db", spider.crawl_key)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
 
-    def spider_closed(self, spider: Any) -> None:
+    def spider_closed(self, spider: Any, reason: str = "finished") -> None:
         self.extraction.close()
+        if reason == "finished" or reason.startswith("closespider"):
+            self.frontier.clear()  # done: the next crawl starts afresh
+        self.frontier.close()
+
+    def recorded(self, output: Any, response: Response) -> Any:
+        """Put a request in the frontier before it leaves the callback, so that the
+        response is never marked done before the requests it led to are on disk."""
+        if isinstance(output, Request):
+            fingerprint = self.crawler.request_fingerprinter.fingerprint(output).hex()
+            depth = output.meta.get("depth", response.meta.get("depth", 0) + 1)
+            self.frontier.add(fingerprint, output.url, output.meta.get("found_by", "link"), depth)
+        return output
+
+    def mark_done(self, request: Request | None) -> None:
+        """The request (and the redirects that led to it) is handled, children recorded."""
+        if request is None:
+            return
+        fingerprint = self.crawler.request_fingerprinter.fingerprint
+        for url in request.meta.get("redirect_urls", []):
+            self.frontier.add(fingerprint(Request(url)).hex(), url, "redirect", 0)
+            self.frontier.done(fingerprint(Request(url)).hex())
+        self.frontier.done(fingerprint(request).hex())
 
     # -- discovery ---------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Any]:
+        async for output in self.resume():
+            yield output
         for seed in self.seeds:
             yield self.page_request(seed, "seed")
         origins = dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, self.seeds))
@@ -100,6 +151,78 @@ class ReviewsSpider(scrapy.Spider):
         return Request(
             url, callback=self.parse, errback=self.on_error, meta={"found_by": found_by, **meta}
         )
+
+    async def resume(self) -> AsyncIterator[Any]:
+        """Pick up what an earlier run of this crawl left when it was killed: requests it
+        had captured are handled from their WARC records (not fetched twice), the others
+        are requested again."""
+        pending = list(self.frontier.pending())
+        if not pending:
+            return
+        logger.info("Resuming %s: %d requests left by an earlier run", self.crawl_key, len(pending))
+        self.crawler.stats.set_value("reviewarc/resumed", len(pending))
+        archive = ArchiveDB.open(self.config.data_dir / "archive.db")
+        try:
+            for item in pending:
+                found = archive.unfinished_capture(self.crawl_key, item.url)
+                meta = {"found_by": item.kind, "depth": item.depth}
+                callback = self.parse_requisite if item.kind == "requisite" else self.parse
+                if item.kind == "requisite":
+                    meta.update({ANY_HOST_META: True, "depth_reset": True})
+                if found is None:
+                    yield Request(item.url, callback=callback, errback=self.on_error, meta=meta,
+                                  dont_filter=True)  # fmt: skip
+                    continue
+                response = self.archived_response(archive, *found, meta)
+                if response is None:
+                    self.frontier.done(item.fingerprint)
+                    continue
+                async for output in _as_async(callback(response)):
+                    yield output  # the callback marks the request done
+        finally:
+            archive.close()
+
+    def archived_response(
+        self, archive: ArchiveDB, capture_id: int, row: CaptureRow, meta: dict
+    ) -> Response | None:
+        """A captured response rebuilt from its WARC record, as the callback would get it."""
+        original = None
+        if row.refers_to_id is not None:
+            found = archive.db.execute(
+                "select url from captures where id = ?", [row.refers_to_id]
+            ).fetchone()
+            original = last_response(archive.db.conn, found[0]) if found else None
+        ref = CaptureRef(capture_id, row.url, row.warc_file, row.warc_offset,
+                         row.warc_record_id, row.fetched_at, row.payload_digest,
+                         row.record_type, original)  # fmt: skip
+        request = Request(row.url, meta={**meta, CAPTURE_META: ref})
+        if 300 <= row.status < 400 and row.status != 304:
+            return None  # a redirect: its target is a request of its own
+        if row.record_type == "revisit" and row.status != 304:
+            row_for_body = original
+            if row_for_body is None:
+                return None
+            file, offset = row_for_body.warc_file, row_for_body.warc_offset
+        else:
+            file, offset = row.warc_file, row.warc_offset
+        if row.status == 304:
+            return Response(row.url, status=304, request=request)
+        try:
+            record = read_record(locate(self.config.data_dir / "warcs", file), offset)
+        except (OSError, ValueError) as e:
+            logger.warning("Cannot read the capture of %s: %s", row.url, e)
+            return None
+        headers = _head_headers(record.http_head)
+        try:
+            body = decode_body(
+                record.payload, headers.get("content-encoding"),
+                self.crawler.settings.getint("DOWNLOAD_MAXSIZE"),
+            )  # fmt: skip
+        except ArchiveError:
+            return None
+        content_type = headers.get("content-type") or row.content_type or ""
+        return Response(row.url, status=row.status, body=body, request=request,
+                        headers={"Content-Type": content_type})  # fmt: skip
 
     def sitemap_request(self, url: str) -> Request:
         return self.page_request(url, "sitemap")
@@ -115,6 +238,11 @@ class ReviewsSpider(scrapy.Spider):
         )
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
+        for output in self._parse_requisite(response):
+            yield self.recorded(output, response)
+        self.mark_done(response.request)
+
+    def _parse_requisite(self, response: Response) -> Iterator[Any]:
         if response.status >= 400:
             yield self.http_failure(response)
             return
@@ -132,6 +260,17 @@ class ReviewsSpider(scrapy.Spider):
                 self.crawler.engine.crawl(self.sitemap_request(url))
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
+        article = None
+        async for output in self._parse(response):
+            if isinstance(output, ArticleItem):
+                article = output
+            yield self.recorded(output, response)
+        if article is None:
+            self.mark_done(response.request)
+        else:  # done once the article is stored, not before
+            article.on_stored = partial(self.mark_done, response.request)
+
+    async def _parse(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 304:
             unchanged = self.unchanged_page(response)
             if unchanged is None:
@@ -211,14 +350,7 @@ class ReviewsSpider(scrapy.Spider):
         try:
             path = locate(self.config.data_dir / "warcs", original.warc_file)
             record = read_record(path, original.warc_offset)
-            headers = dict(
-                line.split(": ", 1)
-                for line in record.http_head.decode("latin-1").split("\r\n")[1:]
-                if ": " in line
-            )
-            encoding = next(
-                (v for k, v in headers.items() if k.lower() == "content-encoding"), None
-            )
+            encoding = _head_headers(record.http_head).get("content-encoding")
             body = decode_body(
                 record.payload, encoding, self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             )
@@ -290,3 +422,4 @@ class ReviewsSpider(scrapy.Spider):
         level = logging.INFO if kind == "robots" else logging.WARNING
         logger.log(level, "Failed %s (%s): %s", request.url, kind, reason)
         yield FetchFailure(url=request.url, kind=kind, reason=reason)
+        self.mark_done(request)

@@ -1,0 +1,87 @@
+"""The crawl frontier on disk, so that a killed crawl can go on where it stopped.
+
+Every request a crawl schedules is recorded as ``queued``; once its response (or failure)
+has been handled, and so the requests it led to are recorded too, it becomes ``done``.
+Both happen on one connection, in order, so a committed ``done`` implies its children are
+committed. After ``kill -9``, the rows still ``queued`` are what the next run must do.
+
+Scrapy's JOBDIR keeps a seen-set that marks requests when they are *scheduled*, so pages in
+flight at the kill would be lost; this keeps them. The frontier lives in its own SQLite file
+(``DIR/state/frontier.db``) so its writes never wait on ``archive.db``'s.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Pending:
+    fingerprint: str
+    url: str
+    kind: str
+    depth: int
+
+
+class Frontier:
+    def __init__(self, path: str | Path, key: str) -> None:
+        self.key = key
+        self.con = sqlite3.connect(str(path), isolation_level=None)
+        self.con.execute("pragma journal_mode = wal")
+        self.con.execute("pragma synchronous = normal")
+        self.con.execute(
+            "create table if not exists frontier (key text, fingerprint text, url text,"
+            " kind text, depth integer, state text, primary key (key, fingerprint))"
+        )
+        self._in_tx = False
+
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self.con.execute("begin")
+            self._in_tx = True
+
+    def commit(self) -> None:
+        if self._in_tx:
+            self.con.execute("commit")
+            self._in_tx = False
+
+    def known(self) -> set[str]:
+        """Fingerprints of every request of this crawl so far (queued or done)."""
+        rows = self.con.execute("select fingerprint from frontier where key = ?", [self.key])
+        return {r[0] for r in rows}
+
+    def pending(self) -> Iterator[Pending]:
+        rows = self.con.execute(
+            "select fingerprint, url, kind, depth from frontier"
+            " where key = ? and state = 'queued' order by rowid",
+            [self.key],
+        ).fetchall()
+        return (Pending(*row) for row in rows)
+
+    def add(self, fingerprint: str, url: str, kind: str, depth: int) -> None:
+        self._begin()
+        self.con.execute(
+            "insert or ignore into frontier values (?, ?, ?, ?, ?, 'queued')",
+            [self.key, fingerprint, url, kind, depth],
+        )
+
+    def done(self, fingerprint: str) -> None:
+        """Mark a request handled and commit, with the requests it led to."""
+        self._begin()
+        self.con.execute(
+            "update frontier set state = 'done' where key = ? and fingerprint = ?",
+            [self.key, fingerprint],
+        )
+        self.commit()
+
+    def clear(self) -> None:
+        """Forget this crawl's frontier (it finished: the next crawl starts afresh)."""
+        self.commit()
+        self.con.execute("delete from frontier where key = ?", [self.key])
+
+    def close(self) -> None:
+        self.commit()
+        self.con.close()

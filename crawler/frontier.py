@@ -1,0 +1,59 @@
+"""Scrapy side of the persistent frontier (:mod:`archive.frontier`).
+
+:class:`FrontierDupeFilter` is the crawl's duplicate filter: a request is new when its
+fingerprint is not in this crawl's frontier yet, and it is recorded there as queued. The
+spider marks requests done and, at start, picks up what a killed run left (see
+``ReviewsSpider.resume``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from scrapy.dupefilters import BaseDupeFilter
+from scrapy.http import Request
+
+from archive.frontier import Frontier
+
+logger = logging.getLogger(__name__)
+
+
+def crawl_key(source: str | None, seeds: list[str]) -> str:
+    """What makes two runs "the same crawl": the source, or else the seeds."""
+    if source:
+        return f"source:{source}"
+    return "seeds:" + hashlib.sha1("\n".join(sorted(seeds)).encode()).hexdigest()
+
+
+class FrontierDupeFilter(BaseDupeFilter):
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.frontier: Frontier | None = None
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FrontierDupeFilter:
+        return cls(crawler)
+
+    def fingerprint(self, request: Request) -> str:
+        return self.crawler.request_fingerprinter.fingerprint(request).hex()
+
+    def open(self) -> None:
+        self.frontier = getattr(self.crawler.spider, "frontier", None)
+        if self.frontier is not None:
+            self.seen = self.frontier.known()
+
+    def request_seen(self, request: Request) -> bool:
+        fingerprint = self.fingerprint(request)
+        if fingerprint in self.seen:
+            return True
+        self.seen.add(fingerprint)
+        if self.frontier is not None:
+            kind = request.meta.get("found_by", "link")
+            self.frontier.add(fingerprint, request.url, kind, request.meta.get("depth", 0))
+        return False
+
+    def log(self, request: Request, spider: Any) -> None:
+        self.crawler.stats.inc_value("dupefilter/filtered")
