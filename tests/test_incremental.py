@@ -172,3 +172,10 @@ def test_reprocess_keeps_revisits(crawls: list[Crawl], tmp_path) -> None:
     assert again.sql(query) == crawl.sql(query)
     versions = "select url, text_hash, first_seen from article_versions order by url, first_seen"
     assert again.sql(versions) == crawl.sql(versions)
+
+
+def test_sitemap_lastmod_skips_unchanged_pages(crawls: list[Crawl]) -> None:
+    first, second, third = crawls
+    # Listed only in the sitemap, with a lastmod older than its first capture.
+    assert first.requested("/only-in-sitemap/")
+    assert not second.requested("/only-in-sitemap/") and not third.requested("/only-in-sitemap/")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -69,6 +71,17 @@ def _head_headers(head: bytes) -> dict[str, str]:
     return headers
 
 
+def _moment(value: str | None) -> datetime | None:
+    """An aware datetime from a W3C date (``2026-10-31``, ``2026-10-31T08:00:00Z``)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -91,6 +104,7 @@ class ReviewsSpider(scrapy.Spider):
         self.article_pattern = re.compile(article_pattern) if article_pattern else None
         self.source = source
         self.scope = Scope.from_seeds(self.seeds)
+        self._archive_con: sqlite3.Connection | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReviewsSpider:
@@ -113,6 +127,8 @@ class ReviewsSpider(scrapy.Spider):
 
     def spider_closed(self, spider: Any, reason: str = "finished") -> None:
         self.extraction.close()
+        if self._archive_con is not None:
+            self._archive_con.close()
         if reason == "finished" or reason.startswith("closespider"):
             self.frontier.clear()  # done: the next crawl starts afresh
         self.frontier.close()
@@ -390,7 +406,29 @@ class ReviewsSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(url)
             elif self._may_hop(response):
-                yield self.page_request(url, "sitemap", lastmod=entry.get("lastmod"))
+                freshness = self.freshness(url, entry.get("lastmod"))
+                if freshness == "unchanged":
+                    self.crawler.stats.inc_value("reviewarc/sitemap/unchanged_skipped")
+                    continue
+                request = self.page_request(url, "sitemap", lastmod=entry.get("lastmod"))
+                # New and changed pages first.
+                yield request.replace(priority=10) if freshness else request
+
+    def freshness(self, url: str, lastmod: str | None) -> str | None:
+        """``"new"``, ``"changed"`` or ``"unchanged"`` (a sitemap's lastmod against the
+        URL's last full capture); None when it cannot be told."""
+        if not self.config.incremental:
+            return None
+        if self._archive_con is None:
+            path = self.config.data_dir / "archive.db"
+            self._archive_con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        last = last_response(self._archive_con, url)
+        if last is None:
+            return "new"
+        modified, fetched = _moment(lastmod), _moment(last.fetched_at)
+        if modified is None or fetched is None:
+            return None
+        return "unchanged" if modified <= fetched else "changed"
 
     def parse_feed(self, response: Response, body: bytes) -> Iterator[Request]:
         feed = feedparser.parse(body, response_headers={"content-location": response.url})
