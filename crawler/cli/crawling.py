@@ -1,0 +1,255 @@
+"""``reviewarc crawl`` and ``reviewarc demo``."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from archive.datadir import DataDir
+from archive.errors import ArchiveError
+from crawler.cli.common import check_writable, cli, console, data_option, fail, resolve
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            fail(f"--set takes NAME=VALUE, not {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@data_option
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sources file (TOML) naming sites to crawl.",
+)
+@click.option("--source", help="Crawl only this source of the --config file.")
+@click.option(
+    "--depth", type=click.IntRange(min=0), help="Most links followed from a seed (default 20)."
+)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many responses.")
+@click.option(
+    "--archive-only",
+    is_flag=True,
+    help="Write WARCs and captures only; leave extraction to 'reviewarc reprocess'.",
+)
+@click.option(
+    "--no-requisites",
+    is_flag=True,
+    help="Do not archive the stylesheets, images, scripts and fonts of article pages.",
+)
+@click.option("--user-agent", help="User-Agent to send (default names reviewarc and its URL).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy or REVIEWARC_* setting; repeatable.",
+)
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+def crawl(
+    urls: tuple[str, ...],
+    data_dir: Path | None,
+    config_file: Path | None,
+    source: str | None,
+    depth: int | None,
+    max_pages: int | None,
+    archive_only: bool,
+    no_requisites: bool,
+    user_agent: str | None,
+    overrides: tuple[str, ...],
+    log_level: str,
+) -> None:
+    """Crawl review sites into the archive.
+
+    Starts from the seed URLs (and their robots.txt sitemaps, /sitemap.xml and feeds),
+    stays on the seeds' hosts, and archives every response into WARC files.
+    Exits 0 when the crawl completed, even if some pages failed (see the failures table).
+
+    Example:
+
+        reviewarc crawl https://reviews.example/ --data ./archive
+    """
+    from crawler.runner import CrawlJob, build_settings, run_crawls
+    from crawler.scope import origin
+    from crawler.sources import SourcesError, load_sources
+
+    jobs: list[CrawlJob] = []
+    if config_file is not None:
+        try:
+            sources = load_sources(config_file)
+        except SourcesError as e:
+            fail(str(e))
+        if source is not None:
+            sources = [s for s in sources if s.name == source]
+            if not sources:
+                fail(f"no source named {source!r} in {config_file}")
+        jobs += [CrawlJob.from_source(s) for s in sources]
+    elif source is not None:
+        fail("--source needs --config FILE")
+    if urls:
+        bad = [u for u in urls if origin(u) is None]
+        if bad:
+            fail(f"not an http(s) URL: {bad[0]}")
+        jobs.append(CrawlJob(tuple(urls)))
+    if not jobs:
+        fail("nothing to crawl: give seed URLs or --config FILE")
+    if depth is not None:
+        jobs = [CrawlJob(j.seeds, j.source, j.article_pattern, depth) for j in jobs]
+
+    datadir = resolve(data_dir)
+    try:
+        check_writable(datadir)
+        datadir.lock()  # fail now, with a message, if another crawl is running
+        datadir.unlock()
+    except ArchiveError as e:
+        fail(str(e))
+    settings = build_settings(
+        datadir.path,
+        max_pages=max_pages,
+        user_agent=user_agent,
+        log_level=log_level,
+        overrides={
+            "REVIEWARC_ARCHIVE_ONLY": archive_only,
+            "REVIEWARC_REQUISITES": not no_requisites,
+            **_parse_overrides(overrides),
+        },
+    )
+    results = run_crawls(jobs, settings)
+    _print_crawl_summary(datadir, results)
+    errors = [r.error or r.stats.get("reviewarc/warc_write_error") for r in results if not r.ok]
+    if errors:
+        fail(f"crawl failed: {errors[0]}")
+
+
+def _print_crawl_summary(datadir: DataDir, results: list[Any]) -> None:
+    if not datadir.exists():
+        return
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        for result in results:
+            crawl_id = result.stats.get("reviewarc/crawl_id")
+            if crawl_id is None:
+                continue
+            captures, files = con.execute(
+                "select count(*), count(distinct warc_file) from captures where crawl_id = ?",
+                [crawl_id],
+            ).fetchone()
+            failures = con.execute(
+                "select count(*) from failures where crawl_id = ?", [crawl_id]
+            ).fetchone()[0]
+            label = result.job.source or ", ".join(result.job.seeds)
+            click.echo(
+                f"Crawl {crawl_id} of {label}: {captures} responses archived in {files} WARC "
+                f"file(s), {failures} failure(s) recorded. Data: {datadir.path}"
+            )
+    finally:
+        con.close()
+
+
+@cli.command()
+@data_option
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+def demo(data_dir: Path | None, log_level: str) -> None:
+    """Crawl a bundled sample review site, served on loopback, into the data directory.
+
+    Needs no network. Prints what was archived and what to try next.
+
+    Example:
+
+        reviewarc demo --data ./demo-archive
+    """
+    from crawler.demo.server import DemoServer
+    from crawler.runner import CrawlJob, build_settings, run_crawls
+
+    datadir = resolve(data_dir)
+    try:
+        check_writable(datadir)
+        datadir.lock()
+        datadir.unlock()
+    except ArchiveError as e:
+        fail(str(e))
+    with DemoServer(port=8642) as server:
+        click.echo(f"Serving the demo site at {server.base_url}/ and crawling it ...")
+        settings = build_settings(datadir.path, log_level=log_level)
+        results = run_crawls([CrawlJob((server.base_url + "/",), source="demo")], settings)
+    if not all(r.ok for r in results):
+        fail(f"demo crawl failed: {results[0].error or results[0].stats}")
+    _print_demo_report(datadir, results[0].stats.get("reviewarc/crawl_id"))
+
+
+def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "select status, content_type, url, warc_file from captures where crawl_id = ?"
+            " order by id",
+            [crawl_id],
+        ).fetchall()
+        failures = con.execute(
+            "select kind, url, reason from failures where crawl_id = ? order by id", [crawl_id]
+        ).fetchall()
+    finally:
+        con.close()
+    base = rows[0][2].split("/", 3)[:3] if rows else []
+    prefix = "/".join(base)
+    table = Table(title=f"Crawl {crawl_id} of {prefix}/ archived {len(rows)} responses")
+    for col in ("status", "content type", "path"):
+        table.add_column(col, overflow="fold")
+    for status, ctype, url, _ in rows:
+        path = url[len(prefix) :] if url.startswith(prefix) else url
+        table.add_row(str(status), (ctype or "").split(";")[0], path)
+    console.print(table)
+    for name in sorted({warc for *_, warc in rows}):
+        size = (datadir.warc_dir / name).stat().st_size
+        click.echo(f"WARC file: {datadir.warc_dir / name} ({size:,} bytes)")
+    if failures:
+        click.echo(f"{len(failures)} failure(s) recorded:")
+        for kind, url, reason in failures:
+            click.echo(f"  {kind:10} {url}  {reason}")
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        articles = con.execute(
+            "select a.title, a.author, a.published, a.rating_value, a.rating_best, a.url "
+            "from articles a join captures c on c.id = a.capture_id where c.crawl_id = ? "
+            "order by a.published desc",
+            [crawl_id],
+        ).fetchall()
+    finally:
+        con.close()
+    reviews = Table(title=f"{len(articles)} reviews extracted")
+    for col in ("title", "author", "published", "rating"):
+        reviews.add_column(col, overflow="fold")
+    for title, author, published, value, best, _ in articles:
+        rating = f"{value:g}/{best:g}" if value is not None else ""
+        reviews.add_row(title or "", author or "", (published or "")[:10], rating)
+    console.print(reviews)
+    data = datadir.path
+    example = articles[0][5] if articles else prefix + "/"
+    click.echo(
+        "\nTry next:\n"
+        f"  reviewarc search lighthouse --data {data}\n"
+        f"  reviewarc show {example} --data {data}\n"
+        f'  reviewarc sql "select title, rating_value, rating_best from articles" --data {data}\n'
+        f"  warcio check {data}/warcs/*.warc.gz"
+    )

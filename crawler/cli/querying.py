@@ -1,0 +1,181 @@
+"""``reviewarc search``, ``show`` and ``sql``: reading the archive database."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from archive.errors import ArchiveError
+from crawler.cli.common import cli, console, data_option, fail, jsonable, read_db, resolve
+
+
+@cli.command()
+@click.argument("query")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of results.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+def search(query: str, data_dir: Path | None, as_json: bool, limit: int) -> None:
+    """Full-text search over the archived reviews, best match first.
+
+    QUERY uses SQLite FTS5 syntax: words, "exact phrases", OR, NOT, prefix*.
+
+    Example:
+
+        reviewarc search '"slow burn" OR thriller' --limit 5
+    """
+    from archive.search import SearchQueryError
+    from archive.search import search as run_search
+
+    db = read_db(data_dir)
+    try:
+        hits = run_search(db, query, limit=limit)
+    except SearchQueryError as e:
+        fail(str(e))
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo(f"No reviews match {query!r}.")
+        return
+    for hit in hits:
+        rating = f"  {hit.rating_value:g}/{hit.rating_best:g}" if hit.rating_value else ""
+        console.print(f"[bold]{escape(hit.title or hit.url)}[/bold]{rating}")
+        meta = " · ".join(x for x in (hit.site_name, hit.author, hit.published) if x)
+        console.print(f"  [dim]{escape(meta)}[/dim]")
+        console.print(f"  {escape(hit.url)}", soft_wrap=True, highlight=False)
+        snippet = escape(hit.snippet).replace("**", "\x00")
+        parts = snippet.split("\x00")
+        marked = "".join(
+            f"[bold yellow]{p}[/bold yellow]" if i % 2 else p for i, p in enumerate(parts)
+        )
+        console.print(f"  {marked}\n", highlight=False)
+
+
+@cli.command()
+@click.argument("url")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print the article and its history as JSON.")
+@click.option("--diff", "as_diff", is_flag=True, help="Show what changed between versions.")
+def show(url: str, data_dir: Path | None, as_json: bool, as_diff: bool) -> None:
+    """The stored article for a URL, its versions and its capture history.
+
+    Example:
+
+        reviewarc show https://reviews.example/reviews/some-film/ --diff
+    """
+    from archive.search import article_history, version_diffs
+
+    db = read_db(data_dir)
+    try:
+        history = article_history(db, url)
+    finally:
+        db.close()
+    if history is None:
+        fail(f"nothing archived for {url}")
+    if as_diff:
+        history["diffs"] = version_diffs(history["versions"])
+    if as_json:
+        click.echo(json.dumps(history, ensure_ascii=False, indent=2, default=jsonable))
+        return
+    article = history["article"]
+    if article is None:
+        click.echo(f"{url} was captured but is not an article.")
+    else:
+        table = Table(show_header=False, box=None)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key in (
+            "title",
+            "author",
+            "published",
+            "modified",
+            "site_name",
+            "language",
+            "item_reviewed",
+            "item_reviewed_type",
+            "canonical_url",
+            "extractor",
+        ):
+            if article.get(key):
+                table.add_row(key, str(article[key]))
+        if article.get("rating_value") is not None:
+            table.add_row("rating", f"{article['rating_value']:g} / {article['rating_best']:g}")
+        if article.get("tags"):
+            table.add_row("tags", ", ".join(article["tags"]))
+        console.print(table)
+        click.echo()
+        click.echo(article["text"])
+        click.echo()
+        click.echo(f"{len(history['versions'])} version(s):")
+        for v in history["versions"]:
+            click.echo(f"  {v['first_seen']}  capture {v['capture_id']}  {v['text_hash'][:12]}")
+        for diff in history.get("diffs", []):
+            click.echo()
+            for line in diff.splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                console.print(escape(line), style=style or None, highlight=False, soft_wrap=True)
+    click.echo(f"{len(history['captures'])} capture(s):")
+    for c in history["captures"]:
+        click.echo(
+            f"  {c['fetched_at']}  {c['status']}  {c['record_type']}  "
+            f"{c['warc_file']}@{c['warc_offset']}"
+        )
+
+
+@cli.command()
+@click.argument("query")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of objects.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+def sql(query: str, data_dir: Path | None, as_json: bool, as_csv: bool) -> None:
+    """Run a read-only SQL query on the archive database.
+
+    Example:
+
+        reviewarc sql "select status, count(*) from captures group by status"
+    """
+    if as_json and as_csv:
+        fail("choose one of --json and --csv")
+    try:
+        datadir = resolve(data_dir).require()
+    except ArchiveError as e:
+        fail(str(e))
+    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    except sqlite3.Error as e:
+        fail(f"SQL error: {e}")
+    finally:
+        con.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows],
+                ensure_ascii=False,
+                indent=2,
+                default=jsonable,
+            )
+        )
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        table = Table()
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
