@@ -41,25 +41,29 @@ def host_key(url: str) -> tuple[str, int] | None:
     return host, port
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scope:
-    """The seeds' hosts. ``http://h/`` and ``https://h/`` count as one host."""
+    """The seeds' hosts. ``http://h/`` and ``https://h/`` count as one host. A seed that
+    redirects to another host (``example.com`` to ``www.example.com``) brings that host in."""
 
-    hosts: frozenset[tuple[str, int]]
+    hosts: set[tuple[str, int]]
 
     @classmethod
     def from_seeds(cls, seeds: Iterable[str]) -> Scope:
-        hosts: set[tuple[str, int]] = set()
+        scope = cls(set())
         for seed in seeds:
-            o = origin(seed)
-            if o is None:
-                continue
-            scheme, host, port = o
-            hosts.add((host, port))
-            # The same site on the other scheme's default port (http <-> https upgrades).
-            if port == _DEFAULT_PORTS[scheme]:
-                hosts.update({(host, 80), (host, 443)})
-        return cls(frozenset(hosts))
+            scope.adopt(seed)
+        return scope
+
+    def adopt(self, url: str) -> None:
+        o = origin(url)
+        if o is None:
+            return
+        scheme, host, port = o
+        self.hosts.add((host, port))
+        # The same site on the other scheme's default port (http <-> https upgrades).
+        if port == _DEFAULT_PORTS[scheme]:
+            self.hosts.update({(host, 80), (host, 443)})
 
     def allows(self, url: str) -> bool:
         key = host_key(url)

@@ -142,6 +142,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
             self.server.changes += 1
             body = f"<p>Edition {self.server.changes} of a changing page.</p>"
             return self._send(200, self._page("Changing", body))
+        if path == "/elsewhere":  # another host of this server: the site lives on 127.0.0.1
+            return self._redirect(301, self.server.base_url + "/reviews/one/")
         if path == "/articles/old-critic":
             return self._redirect(301, "/articles/critic/")
         if path == "/old-review":

@@ -121,3 +121,13 @@ def test_export_command(crawled: Crawl, tmp_path) -> None:
     assert (tmp_path / "a.wacz").stat().st_size > 0
     out = run_reviewarc("export", "--data", str(crawled.data))
     assert out.returncode != 0 and "choose" in out.stderr
+
+
+def test_seed_redirected_to_another_host_brings_that_host_in(site, tmp_path) -> None:
+    seed = site.base_url.replace("127.0.0.1", "localhost") + "/elsewhere"
+    result = run_reviewarc("crawl", seed, "--data", str(tmp_path), "--depth", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    crawl = Crawl(result, tmp_path, site)
+    urls = {r["url"] for r in crawl.sql("select url from captures")}
+    assert site.base_url + "/reviews/one/" in urls
+    assert site.base_url + "/reviews/two/" in urls  # followed on the adopted host

@@ -53,6 +53,13 @@ class ScopeMiddleware:
         scope: Scope | None = getattr(spider, "scope", None)
         if scope is None or scope.allows(request.url):
             return None
+        if request.meta.get("found_by") == "seed" and request.meta.get("redirect_urls"):
+            # A seed redirected to its site's real host: that host is the site.
+            if private_host(request.url) and not scope.private:
+                raise IgnoreRequest(f"Offsite: private address refused: {request.url}")
+            logger.info("Seed redirected to %s: adding its host to the scope", request.url)
+            scope.adopt(request.url)
+            return None
         if request.meta.get(ANY_HOST_META):
             # Page requisites may come from any host, but a public site cannot send the
             # crawler into this machine or its private network.
