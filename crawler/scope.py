@@ -126,7 +126,7 @@ class TrapGuard:
     max_url_length: int = 2048
     max_path_segments: int = 20
     max_segment_repeats: int = 2
-    max_per_pattern: int = 200
+    max_per_pattern: int = 5000
     max_query_variants: int = 50
     _seen: set[int] = field(default_factory=set)
     _patterns: dict[str, int] = field(default_factory=lambda: defaultdict(int))

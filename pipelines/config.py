@@ -30,7 +30,7 @@ class ReviewarcConfig:
     #: ``REVIEWARC_SOURCE``: name of the configured source being crawled, if any.
     source: str | None = None
     #: ``REVIEWARC_TRAP_MAX_PER_PATTERN``: links of one numbered URL shape followed per crawl.
-    trap_max_per_pattern: int = 200
+    trap_max_per_pattern: int = 5000
     #: ``REVIEWARC_TRAP_MAX_QUERY_VARIANTS``: query strings followed per path.
     trap_max_query_variants: int = 50
     #: ``REVIEWARC_TRAP_MAX_PATH_SEGMENTS``: longest path followed, in segments.
@@ -64,7 +64,7 @@ class ReviewarcConfig:
             warc_gzip_level=settings.getint("REVIEWARC_WARC_GZIP_LEVEL", 6),
             warc_fsync=settings.getbool("REVIEWARC_WARC_FSYNC", False),
             source=settings.get("REVIEWARC_SOURCE") or None,
-            trap_max_per_pattern=settings.getint("REVIEWARC_TRAP_MAX_PER_PATTERN", 200),
+            trap_max_per_pattern=settings.getint("REVIEWARC_TRAP_MAX_PER_PATTERN", 5000),
             trap_max_query_variants=settings.getint("REVIEWARC_TRAP_MAX_QUERY_VARIANTS", 50),
             trap_max_path_segments=settings.getint("REVIEWARC_TRAP_MAX_PATH_SEGMENTS", 20),
             throttle_loopback=settings.getbool("REVIEWARC_THROTTLE_LOOPBACK", False),
