@@ -318,12 +318,14 @@ def analyze_page(page: PageInput) -> PageAnalysis:
         result.not_article = "unparsable HTML"
         return result
     result.links, result.feeds = links_and_feeds(tree, page.url)
-    result.requisites = requisites(tree, page.url)
     if not page.extract:
+        result.requisites = requisites(tree, page.url)
         return result
     html_title = tree.findtext(".//title")
     structured = read_structured(tree, page.url)
     result.article, result.not_article = extract_article(tree, page, structured, html_title)
+    if result.article is not None:  # only articles get their requisites archived
+        result.requisites = requisites(tree, page.url)
     return result
 
 

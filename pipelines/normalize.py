@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from datetime import UTC, datetime
+
+from dateutil import parser as dateutil_parser
 
 _BYLINE = re.compile(
     r"^\s*(?:written\s+by|reviewed\s+by|review\s+by|posted\s+by|words\s+by|by|von|par|por|"
@@ -15,6 +18,7 @@ _AUTHOR_TAIL = re.compile(
     r"\s*(?:[|•·,]\s*)?(?:on\s+)?(?:\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},\s*\d{4}).*$"
 )
 _SPACE = re.compile(r"\s+")
+_NO_DATE = datetime(1, 1, 1)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -45,12 +49,14 @@ def iso_date(value: str | None) -> str | None:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        import dateparser
-
-        parsed = dateparser.parse(text[:100])
-        if parsed is None:
+        try:  # "March 14, 2026", "14 Mar 2026 09:30 GMT", ...
+            with warnings.catch_warnings():  # "EST": an unknown zone is no zone
+                warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+                moment = dateutil_parser.parse(text[:100], default=_NO_DATE)
+        except (ValueError, OverflowError):
             return None
-        moment = parsed
+        if moment.year == 1:
+            return None
     if moment.tzinfo is None and moment.hour == moment.minute == moment.second == 0:
         if "T" not in text and ":" not in text:
             return moment.date().isoformat()

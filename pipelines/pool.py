@@ -31,7 +31,8 @@ class ExtractionFailed(Exception):
 
 def _warm_up() -> None:
     """Import the heavy modules once per worker, not on its first page."""
-    analyze_page(PageInput("http://warm.up/", b"<html><body><p>warm up</p></body></html>"))
+    text = b"A warm-up page, long enough for the language model to load. " * 4
+    analyze_page(PageInput("http://warm.up/", b"<html><body><p>" + text + b"</p></body></html>"))
 
 
 def default_workers() -> int:

@@ -178,7 +178,7 @@ def read_structured(tree: Any, url: str) -> Structured:
             base_url=url,
             syntaxes=["json-ld", "microdata", "opengraph"],
             uniform=True,
-            errors="log",
+            errors="ignore",
         )
     except Exception as e:  # broken JSON-LD or markup must not lose the page
         logger.debug("No structured data from %s: %s", url, e)
