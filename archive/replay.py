@@ -23,7 +23,6 @@ from sqlite_utils import Database
 
 from archive.datadir import DataDir
 from archive.warc_reader import locate
-from archive.warc_writer import OPEN_SUFFIX
 
 logger = logging.getLogger(__name__)
 
@@ -121,4 +120,4 @@ def prepare(datadir: DataDir, db: Database) -> tuple[Path, int]:
     return config, count
 
 
-__all__ = ["COLLECTION", "OPEN_SUFFIX", "prepare", "timestamp14", "write_cdxj"]
+__all__ = ["COLLECTION", "prepare", "timestamp14", "write_cdxj"]

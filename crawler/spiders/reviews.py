@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -27,12 +28,9 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from archive.capture_store import CaptureRef
-from archive.database import ArchiveDB, CaptureRow, last_response
-from archive.decoding import decode_body
-from archive.errors import ArchiveError
+from archive.database import ArchiveDB, last_response
 from archive.frontier import Frontier
-from archive.warc_reader import locate, read_record
+from crawler.archived import as_async, captured_response, unchanged_page
 from crawler.failure_kinds import classify
 from crawler.frontier import crawl_key
 from crawler.middlewares.scope import ANY_HOST_META
@@ -50,25 +48,6 @@ def split_urls(value: str | Iterable[str] | None) -> list[str]:
         return []
     items = re.split(r"[\s,]+", value) if isinstance(value, str) else list(value)
     return [u for u in (i.strip() for i in items) if u]
-
-
-async def _as_async(outputs: Any) -> AsyncIterator[Any]:
-    """Iterate a callback's output, whether it is an async or a plain generator."""
-    if hasattr(outputs, "__aiter__"):
-        async for output in outputs:
-            yield output
-    else:
-        for output in outputs:
-            yield output
-
-
-def _head_headers(head: bytes) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for line in head.decode("latin-1").split("\r\n")[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers.setdefault(name.strip().lower(), value.strip())
-    return headers
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -124,6 +103,14 @@ class ReviewsSpider(scrapy.Spider):
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.config.data_dir / "warcs"
+
+    @property
+    def max_body(self) -> int:
+        return self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
 
     def spider_closed(self, spider: Any, reason: str = "finished") -> None:
         self.extraction.close()
@@ -189,56 +176,14 @@ class ReviewsSpider(scrapy.Spider):
                     yield Request(item.url, callback=callback, errback=self.on_error, meta=meta,
                                   dont_filter=True)  # fmt: skip
                     continue
-                response = self.archived_response(archive, *found, meta)
+                response = captured_response(archive, *found, meta, self.warc_dir, self.max_body)
                 if response is None:
                     self.frontier.done(item.fingerprint)
                     continue
-                async for output in _as_async(callback(response)):
+                async for output in as_async(callback(response)):
                     yield output  # the callback marks the request done
         finally:
             archive.close()
-
-    def archived_response(
-        self, archive: ArchiveDB, capture_id: int, row: CaptureRow, meta: dict
-    ) -> Response | None:
-        """A captured response rebuilt from its WARC record, as the callback would get it."""
-        original = None
-        if row.refers_to_id is not None:
-            found = archive.db.execute(
-                "select url from captures where id = ?", [row.refers_to_id]
-            ).fetchone()
-            original = last_response(archive.db.conn, found[0]) if found else None
-        ref = CaptureRef(capture_id, row.url, row.warc_file, row.warc_offset,
-                         row.warc_record_id, row.fetched_at, row.payload_digest,
-                         row.record_type, original)  # fmt: skip
-        request = Request(row.url, meta={**meta, CAPTURE_META: ref})
-        if 300 <= row.status < 400 and row.status != 304:
-            return None  # a redirect: its target is a request of its own
-        if row.record_type == "revisit" and row.status != 304:
-            row_for_body = original
-            if row_for_body is None:
-                return None
-            file, offset = row_for_body.warc_file, row_for_body.warc_offset
-        else:
-            file, offset = row.warc_file, row.warc_offset
-        if row.status == 304:
-            return Response(row.url, status=304, request=request)
-        try:
-            record = read_record(locate(self.config.data_dir / "warcs", file), offset)
-        except (OSError, ValueError) as e:
-            logger.warning("Cannot read the capture of %s: %s", row.url, e)
-            return None
-        headers = _head_headers(record.http_head)
-        try:
-            body = decode_body(
-                record.payload, headers.get("content-encoding"),
-                self.crawler.settings.getint("DOWNLOAD_MAXSIZE"),
-            )  # fmt: skip
-        except ArchiveError:
-            return None
-        content_type = headers.get("content-type") or row.content_type or ""
-        return Response(row.url, status=row.status, body=body, request=request,
-                        headers={"Content-Type": content_type})  # fmt: skip
 
     def sitemap_request(self, url: str) -> Request:
         return self.page_request(url, "sitemap")
@@ -288,7 +233,7 @@ class ReviewsSpider(scrapy.Spider):
 
     async def _parse(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 304:
-            unchanged = self.unchanged_page(response)
+            unchanged = unchanged_page(response, self.warc_dir, self.max_body)
             if unchanged is None:
                 return
             response = unchanged
@@ -355,28 +300,6 @@ class ReviewsSpider(scrapy.Spider):
             yield ArticleItem(article, response.meta.get(CAPTURE_META))
         elif page.extract:
             logger.debug("Not an article: %s (%s)", response.url, analysis.not_article)
-
-    def unchanged_page(self, response: Response) -> Response | None:
-        """For a 304: the page as last archived, read back from its WARC record, so that
-        its links are followed as if it had been downloaded again."""
-        capture = response.meta.get(CAPTURE_META)
-        original = getattr(capture, "original", None)
-        if original is None:
-            return None
-        try:
-            path = locate(self.config.data_dir / "warcs", original.warc_file)
-            record = read_record(path, original.warc_offset)
-            encoding = _head_headers(record.http_head).get("content-encoding")
-            body = decode_body(
-                record.payload, encoding, self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-            )
-        except (OSError, ValueError, ArchiveError) as e:
-            logger.warning("Cannot read the archived copy of %s: %s", response.url, e)
-            return None
-        return Response(
-            response.url, status=200, body=body, request=response.request,
-            headers={"Content-Type": original.content_type or "text/html"},
-        )  # fmt: skip
 
     def _may_hop(self, response: Response) -> bool:
         """May links found on ``response`` be followed (``REVIEWARC_MAX_DEPTH`` hops)?"""
