@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +28,47 @@ def run_reviewarc(*args: str, timeout: float = 180, **kwargs) -> subprocess.Comp
         timeout=timeout,
         **kwargs,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """A raw GET on loopback: status, headers and body bytes, nothing decoded."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def running(command: list[str], ports: list[int], timeout: float = 90, **kwargs) -> Iterator[None]:
+    """Run a server process until the block ends, once all its ports answer."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                for port in ports:
+                    get(port, "/")
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"{Path(command[0]).name} did not start")
+                time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import BIN, Crawl, run_reviewarc
+from tests.conftest import BIN, Crawl, free_port, run_reviewarc, running
 from tests.mockserver import FixtureServer
-from tests.test_replay import free_port, get
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -31,34 +28,10 @@ def served(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     port, replay_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [
-            str(BIN / "reviewarc"),
-            "serve",
-            "--data",
-            str(data),
-            "--port",
-            str(port),
-            "--replay-port",
-            str(replay_port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            get(port, "/")
-            get(replay_port, "/")
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("reviewarc serve did not start")
-            time.sleep(0.3)
-    yield Crawl(result, data, site), port, replay_port
-    proc.terminate()
-    proc.wait(timeout=15)
+    command = [str(BIN / "reviewarc"), "serve", "--data", str(data), "--port", str(port),
+               "--replay-port", str(replay_port)]  # fmt: skip
+    with running(command, [port, replay_port]):
+        yield Crawl(result, data, site), port, replay_port
 
 
 def test_search_then_replay_shows_the_archived_page(served) -> None:

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from archive.warc_reader import iter_records, read_record
-from tests.conftest import BIN, Crawl, run_reviewarc, warcio_check
+from tests.conftest import BIN, Crawl, free_port, get, run_reviewarc, running, warcio_check
 from tests.mockserver import FixtureServer
-from tests.test_replay import free_port, get
 
 SEEDS = ("/cond/a/", "/plain/a/")
 PAGES = [f"/{section}/{name}/" for section in ("cond", "plain") for name in ("a", "b", "edited")]
@@ -110,37 +109,19 @@ def test_links_are_followed_through_unchanged_pages(crawls: list[Crawl]) -> None
 
 
 def test_warcs_valid_and_revisits_replayable(crawls: list[Crawl]) -> None:
-    import subprocess
-    import time
-
     crawl = crawls[-1]
     warcs = sorted((crawl.data / "warcs").glob("*.warc.gz"))
     assert warcio_check(warcs).returncode == 0
     assert sum(r.record_type == "revisit" for p in warcs for r in iter_records(p)) >= 8
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "reviewarc"), "replay", "--data", str(crawl.data), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(port, "/")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None
-                time.sleep(0.2)
+    command = [str(BIN / "reviewarc"), "replay", "--data", str(crawl.data), "--port", str(port)]
+    with running(command, [port]):
         base = crawl.server.base_url
         for path in ("/cond/a/", "/plain/a/"):
             stamp = "".join(c for c in rows(crawl, 3)[path]["fetched_at"] if c.isdigit())[:14]
             status, _, body = get(port, f"/web/{stamp}id_/{base}{path}")
             assert status == 200, path
             assert b"edition 1" in body
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_show_diff(crawls: list[Crawl]) -> None:

@@ -4,19 +4,11 @@ with ``id_`` exactly as the server sent it."""
 from __future__ import annotations
 
 import http.client
-import socket
 import subprocess
-import time
 
 import pytest
 
-from tests.conftest import BIN, Crawl
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import BIN, Crawl, free_port, running
 
 
 class Replay:
@@ -47,26 +39,9 @@ def pywb(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory):
     )
     index = (root / "collections/web/indexes/index.cdxj").read_text()
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "wayback"), "-p", str(port), "-b", "127.0.0.1"],
-        cwd=root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    replay = Replay(port)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            replay.get("/")
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("pywb's wayback server did not start")
-            time.sleep(0.2)
-    yield replay, index
-    proc.terminate()
-    proc.wait(timeout=10)
+    command = [str(BIN / "wayback"), "-p", str(port), "-b", "127.0.0.1"]
+    with running(command, [port], cwd=root):
+        yield Replay(port), index
 
 
 def test_pywb_indexes_every_capture(crawled: Crawl, pywb) -> None:

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import re
-import socket
-import subprocess
 import time
 
 import pytest
 
-from tests.conftest import BIN, Crawl, run_reviewarc
+from tests.conftest import BIN, Crawl, free_port, get, run_reviewarc, running
 from tests.mockserver import FixtureServer
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +26,9 @@ def archive(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Cr
 @pytest.fixture(scope="module")
 def replay(archive: Crawl):
     port = free_port()
-    proc = subprocess.Popen(
-        [str(BIN / "reviewarc"), "replay", "--data", str(archive.data), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            get(port, "/")
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("reviewarc replay did not start")
-            time.sleep(0.2)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
+    command = [str(BIN / "reviewarc"), "replay", "--data", str(archive.data), "--port", str(port)]
+    with running(command, [port]):
+        yield port
 
 
 def stamps(archive: Crawl, path: str) -> list[str]:
