@@ -23,6 +23,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_DELAY = 0.25
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Each callback yields a few requests and at most one item: Scrapy's default of 100 parallel
+# output workers per response costs more than it gives.
+CONCURRENT_ITEMS = 16
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 
@@ -84,7 +87,7 @@ LOG_LEVEL = "INFO"
 # reviewarc (see pipelines/config.py)
 REVIEWARC_WARC_PREFIX = "reviewarc"
 REVIEWARC_WARC_MAX_SIZE = 1_000_000_000
-REVIEWARC_WARC_GZIP_LEVEL = 6
+REVIEWARC_WARC_GZIP_LEVEL = 3  # 2x faster than 6, files about 10% larger
 REVIEWARC_WARC_FSYNC = False
 REVIEWARC_TRAP_MAX_PER_PATTERN = 5000
 REVIEWARC_TRAP_MAX_QUERY_VARIANTS = 50

@@ -24,7 +24,7 @@ class ReviewarcConfig:
     #: ``REVIEWARC_WARC_MAX_SIZE``: a WARC file is closed and a new one started past this size.
     warc_max_size: int = 1_000_000_000
     #: ``REVIEWARC_WARC_GZIP_LEVEL``: zlib level of each record's gzip member.
-    warc_gzip_level: int = 6
+    warc_gzip_level: int = 3
     #: ``REVIEWARC_WARC_FSYNC``: fsync after every exchange (survives power loss; slower).
     warc_fsync: bool = False
     #: ``REVIEWARC_SOURCE``: name of the configured source being crawled, if any.
@@ -61,7 +61,7 @@ class ReviewarcConfig:
             data_dir=Path(data) if data else default_data_dir(),
             warc_prefix=settings.get("REVIEWARC_WARC_PREFIX", "reviewarc"),
             warc_max_size=settings.getint("REVIEWARC_WARC_MAX_SIZE", 1_000_000_000),
-            warc_gzip_level=settings.getint("REVIEWARC_WARC_GZIP_LEVEL", 6),
+            warc_gzip_level=settings.getint("REVIEWARC_WARC_GZIP_LEVEL", 3),
             warc_fsync=settings.getbool("REVIEWARC_WARC_FSYNC", False),
             source=settings.get("REVIEWARC_SOURCE") or None,
             trap_max_per_pattern=settings.getint("REVIEWARC_TRAP_MAX_PER_PATTERN", 5000),

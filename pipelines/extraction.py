@@ -13,11 +13,13 @@ import copy
 import re
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.metadata import extract_metadata
 from trafilatura.settings import use_config
 from w3lib.encoding import html_to_unicode
 from w3lib.url import safe_url_string
@@ -55,6 +57,7 @@ class PageInput:
     content_language: str | None = None
     matches_article_pattern: bool = False
     extract: bool = True  # False: links only (archive-only crawls)
+    links: bool = True  # False: the article only (reprocess)
 
 
 @dataclass
@@ -128,16 +131,36 @@ def links_and_feeds(tree: lxml.html.HtmlElement, url: str) -> tuple[list[str], l
 
 
 def run_trafilatura(tree: lxml.html.HtmlElement, url: str) -> trafilatura.settings.Document | None:
-    """Body text and metadata; reader comments are left out of the text."""
+    """Body text; reader comments are left out of it. (Metadata: :class:`_LazyMetadata`.)"""
     return trafilatura.bare_extraction(
         tree,
         url=url,
         favor_precision=True,
         include_comments=False,
         include_tables=True,
-        with_metadata=True,
+        with_metadata=False,
         config=_CONFIG,
     )
+
+
+class _LazyMetadata:
+    """trafilatura's metadata (title, author, date via htmldate, site name...), computed the
+    first time a field is asked for: most review pages state these in schema.org or Open
+    Graph, and the date search is the costliest part of extraction."""
+
+    def __init__(self, tree: lxml.html.HtmlElement, url: str) -> None:
+        self.tree, self.url = tree, url
+        self.document: trafilatura.settings.Document | None = None
+
+    def get(self, field: str) -> str | None:
+        if self.document is None:
+            self.document = extract_metadata(copy.deepcopy(self.tree), default_url=self.url)
+        return getattr(self.document, field, None)
+
+    def known(self, field: str) -> Any:
+        """A field if the metadata was needed anyway; empty otherwise."""
+        value = getattr(self.document, field, None) if self.document is not None else None
+        return value if value is not None else ([] if field in ("tags", "categories") else None)
 
 
 def without_heading(text: str, *titles: str | None) -> str:
@@ -220,6 +243,7 @@ def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
     doc = run_trafilatura(copy.deepcopy(tree), page.url)
+    meta = _LazyMetadata(tree, page.url)  # trafilatura's metadata: only when still needed
     text = (doc.text if doc is not None else None) or ""
     if not text:
         body = first_text(structured.get("reviewBody", "articleBody"))
@@ -229,7 +253,7 @@ def extract_article(
         first_text(structured.get("datePublished"))
         or og.get("article:published_time")
         or _meta(tree, "article:published_time")
-        or (doc.date if doc is not None else None)
+        or meta.get("date")
     )
     signals = ArticleSignals(
         url=page.url,
@@ -238,7 +262,7 @@ def extract_article(
         og_type=(og.get("og:type") or "").lower() or None,
         matches_pattern=page.matches_article_pattern,
         text_length=len(text),
-        has_title=bool(html_title or (doc is not None and doc.title)),
+        has_title=bool(html_title),
         has_date=published is not None,
         listing_shape=_listing_shape(tree),
     )
@@ -248,21 +272,16 @@ def extract_article(
     site_name = (
         og.get("og:site_name")
         or first_text((structured.article or {}).get("publisher"))
-        or (doc.sitename if doc is not None else None)
+        or meta.get("sitename")
         or urlsplit(page.url).hostname
     )
     headline = first_text(structured.get("headline")) or og.get("og:title")
-    text = without_heading(
-        text, headline, html_title, doc.title if doc is not None else None,
-        tree.xpath("string(//h1)"),
-    )  # fmt: skip
-    title = clean_title(
-        headline or (doc.title if doc is not None else None) or html_title, site_name
-    )
+    h1 = tree.xpath("string(//h1)")
+    text = without_heading(text, headline, html_title, h1)
+    title = clean_title(headline or meta.get("title") or html_title, site_name)
     authors = names(structured.get("author")) or [
-        a for a in [_meta(tree, "author"), og.get("article:author"),
-                    doc.author if doc is not None else None] if a
-    ]  # fmt: skip
+        a for a in [_meta(tree, "author"), og.get("article:author")] if a
+    ] or [a for a in [meta.get("author")] if a]  # fmt: skip
     author = clean_author(", ".join(dict.fromkeys(a for a in map(clean_author, authors) if a)))
     modified = iso_date(
         first_text(structured.get("dateModified"))
@@ -275,8 +294,7 @@ def extract_article(
         tag_values += [str(k) for k in keywords]
     elif keywords:
         tag_values.append(str(keywords))
-    if doc is not None:
-        tag_values += list(doc.tags or []) + list(doc.categories or [])
+    tag_values += meta.known("tags") + meta.known("categories")
     canonical = tree.xpath("string(//link[@rel='canonical']/@href)").strip()
     rating = structured.rating
     item = structured.item or {}
@@ -291,7 +309,7 @@ def extract_article(
             modified=modified,
             site_name=site_name,
             language=_language(tree, structured, page, text),
-            description=og.get("og:description") or (doc.description if doc is not None else None),
+            description=og.get("og:description") or meta.known("description") or None,
             canonical_url=urljoin(page.url, canonical) if canonical else None,
             tags=clean_tags(tag_values),
             rating_value=rating.value if rating else None,
@@ -317,14 +335,15 @@ def analyze_page(page: PageInput) -> PageAnalysis:
     if tree is None:
         result.not_article = "unparsable HTML"
         return result
-    result.links, result.feeds = links_and_feeds(tree, page.url)
+    if page.links:
+        result.links, result.feeds = links_and_feeds(tree, page.url)
     if not page.extract:
         result.requisites = requisites(tree, page.url)
         return result
     html_title = tree.findtext(".//title")
     structured = read_structured(tree, page.url)
     result.article, result.not_article = extract_article(tree, page, structured, html_title)
-    if result.article is not None:  # only articles get their requisites archived
+    if result.article is not None and page.links:  # articles get their requisites archived
         result.requisites = requisites(tree, page.url)
     return result
 
@@ -339,4 +358,4 @@ def extract_body(html: bytes, url: str) -> str | None:
     doc = run_trafilatura(tree, url)
     if doc is None or not doc.text:
         return None
-    return without_heading(doc.text, doc.title, title, h1)
+    return without_heading(doc.text, title, h1)

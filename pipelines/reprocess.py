@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +33,8 @@ logger = logging.getLogger(__name__)
 ARTICLE_PATTERN_FIELD = "article-pattern"
 #: Largest decoded body analyzed, as in the crawl (DOWNLOAD_MAXSIZE).
 MAX_BODY = 32 * 1024 * 1024
-#: Pages sent to the pool at once.
-BATCH = 64
+#: Pages in the pool at once.
+WINDOW = 32
 
 
 @dataclass
@@ -129,6 +130,7 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
                 content_type=headers.get("content-type"),
                 content_language=headers.get("content-language"),
                 matches_article_pattern=bool(pattern and pattern.search(url)),
+                links=False,  # nothing to crawl: only the article is wanted
             ),
         )
 
@@ -159,34 +161,37 @@ async def _run(
     progress: Callable[[Path, int], None],
 ) -> None:
     store = ArticleStore(archive.db)
+    # A window of pages in the pool: workers stay busy while results are stored in order.
+    window: deque[tuple[_Page, asyncio.Future]] = deque()
 
-    async def flush(batch: list[_Page]) -> None:
-        analyses = await asyncio.gather(
-            *(pool.analyze(p.page) for p in batch), return_exceptions=True
-        )
-        for item, analysis in zip(batch, analyses, strict=True):
-            result.pages += 1
-            if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
-                result.failures.append(f"{item.page.url}: {analysis}")
-                continue
-            if isinstance(analysis, BaseException):
-                raise analysis
-            article = analysis.article
-            if article is None or _canonical_elsewhere(archive, article.url, article.canonical_url):
-                continue
-            saved = store.save(article, item.capture_id, item.fetched_at)
-            result.articles_new += saved.new_article
-            result.versions_new += saved.new_version
+    def store_oldest(item: _Page, analysis: object) -> None:
+        result.pages += 1
+        if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
+            result.failures.append(f"{item.page.url}: {analysis}")
+            return
+        if isinstance(analysis, BaseException):
+            raise analysis
+        article = analysis.article  # type: ignore[attr-defined]
+        if article is None or _canonical_elsewhere(archive, article.url, article.canonical_url):
+            return
+        saved = store.save(article, item.capture_id, item.fetched_at)
+        result.articles_new += saved.new_article
+        result.versions_new += saved.new_version
+
+    async def drain(keep: int) -> None:
+        while len(window) > keep:
+            item, future = window.popleft()
+            try:
+                analysis = await future
+            except (ExtractionTimeout, ExtractionFailed) as e:
+                analysis = e
+            store_oldest(item, analysis)
 
     for path in files:
-        batch: list[_Page] = []
         for page in _pages(path, archive, result):
-            batch.append(page)
-            if len(batch) >= BATCH:
-                await flush(batch)
-                batch = []
-        if batch:
-            await flush(batch)
+            window.append((page, asyncio.ensure_future(pool.analyze(page.page))))
+            await drain(keep=WINDOW)
+        await drain(keep=0)
         result.files += 1
         progress(path, result.records)
 
