@@ -24,6 +24,24 @@ class StoredRecord:
     http_head: bytes  # status/request line and headers as stored, with the blank line
     payload: bytes  # the HTTP body as stored (content coding kept)
 
+    @property
+    def http_status(self) -> int:
+        """Status code of a stored response head (0 when there is none)."""
+        try:
+            return int(self.http_head.split(b"\r\n", 1)[0].split()[1])
+        except (IndexError, ValueError):
+            return 0
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """Lower-cased header names of the stored HTTP head, each to its first value."""
+        headers: dict[str, str] = {}
+        for line in self.http_head.decode("latin-1").split("\r\n")[1:]:
+            name, sep, value = line.partition(":")
+            if sep:
+                headers.setdefault(name.strip().lower(), value.strip())
+        return headers
+
     def header(self, name: str) -> str | None:
         for k, v in self.warc_headers.items():
             if k.lower() == name.lower():

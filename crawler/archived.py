@@ -34,23 +34,13 @@ async def as_async(outputs: Any) -> AsyncIterator[Any]:
             yield output
 
 
-def head_headers(head: bytes) -> dict[str, str]:
-    """Lower-cased header names to their first value, from a stored HTTP head."""
-    headers: dict[str, str] = {}
-    for line in head.decode("latin-1").split("\r\n")[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers.setdefault(name.strip().lower(), value.strip())
-    return headers
-
-
 def read_body(warc_dir: Path, warc_file: str, offset: int, max_size: int) -> tuple[dict, bytes]:
     """Headers and decoded body of the response record at ``offset``.
 
     Raises OSError, ValueError or ArchiveError when it cannot be read.
     """
     record = read_record(locate(warc_dir, warc_file), offset)
-    headers = head_headers(record.http_head)
+    headers = record.http_headers
     return headers, decode_body(record.payload, headers.get("content-encoding"), max_size)
 
 

@@ -8,6 +8,7 @@ request (redirect targets included).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -72,8 +73,6 @@ class Scope:
     @property
     def private(self) -> bool:
         """Are the seeds on this machine or a private network (a local test site, say)?"""
-        from crawler.middlewares.scope import private_host
-
         return any(private_host(f"http://{host}/") for host, _ in self.hosts)
 
 
@@ -101,6 +100,18 @@ def clean_link(url: str) -> str:
         )
     ]  # fmt: skip
     return base + ("?" + "&".join(kept) if kept else "")
+
+
+def private_host(url: str) -> bool:
+    """Is the URL's host this machine or a private network, written as such?"""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def url_pattern(url: str) -> str:

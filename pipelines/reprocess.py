@@ -23,7 +23,7 @@ from archive.database import ArchiveDB, CaptureRow
 from archive.datadir import DataDir
 from archive.decoding import decode_body
 from archive.errors import ArchiveError
-from archive.warc_reader import StoredRecord, iter_records
+from archive.warc_reader import iter_records
 from pipelines.extraction import PageInput, is_html_page
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 
@@ -46,20 +46,6 @@ class ReprocessResult:
     articles_new: int = 0
     versions_new: int = 0
     failures: list[str] = field(default_factory=list)
-
-
-def _http_head(record: StoredRecord) -> tuple[int, dict[str, str]]:
-    lines = record.http_head.decode("latin-1").split("\r\n")
-    try:
-        status = int(lines[0].split()[1])
-    except (IndexError, ValueError):
-        status = 0
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep and name.strip().lower() not in headers:
-            headers[name.strip().lower()] = value.strip()
-    return status, headers
 
 
 @dataclass
@@ -89,7 +75,7 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
         if record.record_type not in ("response", "revisit"):
             continue
         url = record.header("WARC-Target-URI") or ""
-        status, headers = _http_head(record)
+        status, headers = record.http_status, record.http_headers
         refers_to_id = archive.capture_id_of(record.header("WARC-Refers-To"))
         original_type, original_length = archive.original_of(refers_to_id)
         content_type = headers.get("content-type") or original_type

@@ -64,7 +64,8 @@ def test_requisites_from_a_public_site_never_reach_private_addresses() -> None:
     from scrapy.exceptions import IgnoreRequest
     from scrapy.utils.test import get_crawler
 
-    from crawler.middlewares.scope import ANY_HOST_META, ScopeMiddleware, private_host
+    from crawler.middlewares.scope import ANY_HOST_META, ScopeMiddleware
+    from crawler.scope import private_host
 
     assert private_host("http://127.0.0.1:8080/x") and private_host("http://10.1.2.3/")
     assert private_host("http://localhost/") and private_host("http://[::1]/")

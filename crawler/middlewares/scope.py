@@ -9,32 +9,18 @@ unless the seeds themselves are on one.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
-from crawler.scope import Scope, origin
+from crawler.scope import Scope, origin, private_host
 
 logger = logging.getLogger(__name__)
 
 
 ANY_HOST_META = "reviewarc_any_host"
-
-
-def private_host(url: str) -> bool:
-    """Is the URL's host this machine or a private network, written as such?"""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local
 
 
 class ScopeMiddleware:
