@@ -9,6 +9,7 @@ plain data so that it runs in worker processes (:mod:`pipelines.pool`) and in
 
 from __future__ import annotations
 
+import codecs
 import copy
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import charset_normalizer
 import lxml.html
 import trafilatura
 from lxml import etree
@@ -92,9 +94,38 @@ def is_html_page(content_type: str | None, body: bytes) -> bool:
     return ctype in _VAGUE_TYPES and head.startswith((b"<!doctype html", b"<html"))
 
 
+_SINGLE_BYTE_LATIN = frozenset(
+    {"cp1250", "cp1252", "latin_1", "iso8859_2", "iso8859_15", "cp1257", "mac_roman"}
+)
+
+
+def _fits(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
-    """(encoding, text): the HTTP charset, then a BOM, then ``<meta charset>``, then a guess."""
+    """(encoding, text): the HTTP charset, then a BOM, then ``<meta charset>``, then a guess.
+
+    A page whose bytes do not fit the charset it declares (Windows-1252 labelled UTF-8 is
+    the common case) is decoded with the charset its bytes fit, found by charset_normalizer.
+    """
     encoding, text = html_to_unicode(content_type, body)
+    if "\ufffd" in text:
+        try:
+            fits = _fits(body, codecs.lookup(encoding).name)
+        except LookupError:
+            fits = False
+        if not fits:
+            best = charset_normalizer.from_bytes(body[:1_000_000]).best()
+            if best is not None and "\ufffd" not in str(best)[:1000]:
+                encoding = best.encoding
+                if encoding in _SINGLE_BYTE_LATIN and _fits(body, "cp1252"):
+                    encoding = "cp1252"  # the web's usual legacy charset, as browsers assume
+                text = body.decode(encoding, "replace")
     return encoding, text.replace("\x00", "")
 
 

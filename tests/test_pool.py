@@ -61,3 +61,17 @@ def test_real_pages_in_workers() -> None:
         pool.close()
     assert result.links == ["http://s.test/next/"]
     assert result.article is not None and "Words of a review." in result.article.text
+
+
+def test_mislabelled_charset_is_decoded_by_its_bytes() -> None:
+    from pipelines.extraction import decode
+
+    body = (
+        b'<html><head><meta charset="utf-8"></head><body><p>'
+        + (b"na\xefve caf\xe9 \x93quoted\x94, a review written in Windows-1252. " * 20)
+        + b"</p></body></html>"
+    )
+    encoding, text = decode(body, "text/html")
+    assert "naïve café “quoted”" in text and "\ufffd" not in text
+    # A correctly labelled page is left alone.
+    assert decode("<p>café</p>".encode(), "text/html; charset=utf-8")[1] == "<p>café</p>"
