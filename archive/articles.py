@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
+
+from archive import rows
 
 
 @dataclass
@@ -37,6 +39,10 @@ class Article:
         return hashlib.sha1(self.text.encode("utf-8")).hexdigest()
 
 
+#: The fields stored as columns of ``articles`` (tags have their own table).
+_COLUMNS = [f for f in fields(Article) if f.name != "tags"]
+
+
 @dataclass(frozen=True)
 class Saved:
     article_id: int
@@ -52,7 +58,7 @@ class ArticleStore:
         row = self.db.execute(f"select id from [{table}] where [{key}] = ?", [value]).fetchone()
         if row:
             return int(row[0])
-        return int(self.db[table].insert({key: value, **(extra or {})}).last_pk)
+        return rows.insert(self.db, table, {key: value, **(extra or {})})
 
     def save(self, article: Article, capture_id: int | None, seen_at: str) -> Saved:
         """Store ``article`` as seen in capture ``capture_id`` at ``seen_at``.
@@ -66,7 +72,7 @@ class ArticleStore:
                 "sites", "host", urlsplit(article.url).netloc.lower(), {"name": article.site_name}
             )
             author_id = self._id("authors", "name", article.author) if article.author else None
-            row = {k: v for k, v in asdict(article).items() if k != "tags"}
+            row = {f.name: getattr(article, f.name) for f in _COLUMNS}
             row.update(
                 text_hash=text_hash, capture_id=capture_id, last_seen=seen_at,
                 site_id=site_id, author_id=author_id,
@@ -76,7 +82,7 @@ class ArticleStore:
             ).fetchone()
             if existing is None:
                 row["first_seen"] = seen_at
-                article_id = int(self.db["articles"].insert(row).last_pk)
+                article_id = rows.insert(self.db, "articles", row)
                 new_article = new_version = True
             else:
                 article_id = int(existing[0])
@@ -85,9 +91,11 @@ class ArticleStore:
                     if existing[2] and existing[2] > seen_at:
                         return Saved(article_id, False, False)  # an older capture: no news
                     row = {"last_seen": seen_at}  # capture_id stays the text's first capture
-                self.db["articles"].update(article_id, row)
+                rows.update(self.db, "articles", article_id, row)
             if new_version:
-                self.db["article_versions"].insert(
+                rows.insert(
+                    self.db,
+                    "article_versions",
                     {
                         "article_id": article_id,
                         "url": article.url,
@@ -97,12 +105,15 @@ class ArticleStore:
                         "first_seen": seen_at,
                         "capture_id": capture_id,
                         "extractor": article.extractor,
-                    }
+                    },
                 )
                 self.db.execute("delete from article_tags where article_id = ?", [article_id])
                 for tag in article.tags:
-                    self.db["article_tags"].insert(
-                        {"article_id": article_id, "tag_id": self._id("tags", "name", tag)},
+                    tag_id = self._id("tags", "name", tag)
+                    rows.insert(
+                        self.db,
+                        "article_tags",
+                        {"article_id": article_id, "tag_id": tag_id},
                         ignore=True,
                     )
         return Saved(article_id, new_article, new_version)

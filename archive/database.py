@@ -6,11 +6,12 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from archive import rows
 from archive.migrations import migrate
 
 
@@ -150,8 +151,7 @@ class ArchiveDB:
     def add_capture(self, row: CaptureRow) -> int:
         """Insert one capture row and commit. Call after its WARC record is flushed."""
         with self.db.atomic():
-            table = self.db["captures"].insert(asdict(row))
-        return int(table.last_pk)
+            return rows.insert(self.db, "captures", vars(row))
 
     def last_response(self, url: str) -> LastResponse | None:
         return last_response(self.db.conn, url)

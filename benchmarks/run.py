@@ -11,8 +11,8 @@ Generates a review site of N real-weight pages (benchmarks/bench_site.py), serve
 5. ``reviewarc reprocess`` over the archive-only crawl's WARCs, and
 6. a one-process trafilatura loop over the same WARCs (benchmarks/trafilatura_loop.py).
 
-For each: pages, wall seconds, pages/s, CPU seconds (user+sys, children included) and peak
-RSS of the largest process; then the ratios the throughput goals are about. Page requisites
+For each: pages, wall seconds, pages/s, CPU seconds and peak memory of the whole process tree
+(worker processes included); then the ratios the throughput goals are about. Page requisites
 are off for the crawls, as wget fetches none without -p.
 
     python benchmarks/run.py [--pages 2000] [--work DIR]
@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
+import psutil  # noqa: E402
 from bench_site import generate  # noqa: E402
 
 
@@ -45,7 +46,8 @@ class Run:
     pages: int
     wall: float
     cpu: float
-    rss_mb: float
+    pss_mb: float  # peak of the whole tree's summed PSS
+    rss_mb: float  # peak RSS of its largest process
 
     @property
     def rate(self) -> float:
@@ -101,19 +103,34 @@ http {{
 
 
 def timed(name: str, command: list[str], count: callable, cwd: Path | None = None) -> Run:
-    stats = Path(tempfile.mkstemp(suffix=".time")[1])
+    """Run ``command``, sampling its whole process tree (extraction workers included, which a
+    forkserver starts outside ``wait()``'s reach) every 50 ms: CPU seconds summed over every
+    process seen, and the peak of the tree's summed proportional set size (PSS: shared pages
+    divided among the processes sharing them, so the sum is what the tree occupies)."""
     start = time.perf_counter()
-    subprocess.run(
-        ["/usr/bin/time", "-f", "%U %S %M", "-o", str(stats), *command],
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
+    proc = psutil.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu: dict[int, float] = {}
+    peak = largest = 0
+    while proc.poll() is None:
+        total = 0
+        try:
+            tree = [proc, *proc.children(recursive=True)]
+        except psutil.Error:
+            tree = [proc]
+        for p in tree:
+            try:
+                with p.oneshot():
+                    times = p.cpu_times()
+                    cpu[p.pid] = times.user + times.system
+                    memory = p.memory_full_info()
+                    total += memory.pss
+                    largest = max(largest, memory.rss)
+            except psutil.Error:
+                continue
+        peak = max(peak, total)
+        time.sleep(0.05)
     wall = time.perf_counter() - start
-    user, system, rss_kb = stats.read_text().split()[-3:]
-    stats.unlink()
-    return Run(name, count(), wall, float(user) + float(system), int(rss_kb) / 1024)
+    return Run(name, count(), wall, sum(cpu.values()), peak / 2**20, largest / 2**20)
 
 
 def captured(data: Path) -> int:
@@ -126,104 +143,88 @@ def captured(data: Path) -> int:
         con.close()
 
 
+RUNS = ("crawl", "archive-only", "wget", "plain", "reprocess", "loop")
+GOALS = (
+    ("full pipeline / plain Scrapy+trafilatura", "crawl", "plain", 2),
+    ("archive-only / wget", "archive-only", "wget", 1),
+    ("reprocess / one-process trafilatura", "reprocess", "loop", 1.8),
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--work", type=Path, default=None, help="kept between runs (site, WARCs)")
+    parser.add_argument(
+        "--only",
+        default=",".join(RUNS),
+        help=f"comma-separated subset of {','.join(RUNS)}; reprocess and loop read the"
+        " archive-only crawl's WARCs (from this run or an earlier one with the same --work)",
+    )
     args = parser.parse_args()
+    only = [name for name in args.only.split(",") if name]
+    if unknown := set(only) - set(RUNS):
+        parser.error(f"unknown runs: {', '.join(sorted(unknown))}")
     work = args.work or Path(tempfile.mkdtemp(prefix="reviewarc-bench-"))
     site = work / "site"
     if not (site / "index.html").exists():
         generate(site, args.pages)
-    nginx, url = start_nginx(site, work)
+    full, light = work / "full", work / "archive-only"
     reviewarc = str(BIN / "reviewarc")
     common = ["--no-requisites", "--log-level", "WARNING", "--set", "REVIEWARC_INCREMENTAL=false"]
-    runs = []
+    crawl = [reviewarc, "crawl", "URL", *common, "--data"]
+    wget = ["wget", "--recursive", "--level=inf", "--no-parent", "--quiet", "--no-verbose",
+            "--warc-file=site", "--no-warc-keep-log", "-P", "files", "URL"]  # fmt: skip
+    plain_out = work / "plain" / "items.jsonl"
+    plain = [str(BIN / "scrapy"), "runspider", str(HERE / "plain_spider.py"), "-a", "url=URL",
+             "-o", str(plain_out), "-s", "TELNETCONSOLE_ENABLED=0"]  # fmt: skip
+    specs = {
+        "crawl": ("reviewarc crawl", [*crawl, str(full)], lambda: captured(full), None),
+        "archive-only": ("reviewarc --archive-only", [*crawl, str(light), "--archive-only"],
+                         lambda: captured(light), None),
+        "wget": ("wget --warc-file", wget,
+                 lambda: sum(1 for _ in (work / "wget" / "files").rglob("index.html")) - 1,
+                 work / "wget"),
+        "plain": ("scrapy + trafilatura", plain,
+                  lambda: sum(1 for line in plain_out.open() if "/reviews/" in line)
+                  if plain_out.exists() else 0, None),
+        "reprocess": ("reviewarc reprocess",
+                      [reviewarc, "reprocess", "--data", str(work / "reprocess")],
+                      lambda: captured(work / "reprocess"), None),
+        "loop": ("trafilatura loop (1 proc)",
+                 [sys.executable, str(HERE / "trafilatura_loop.py"), str(light / "warcs")],
+                 lambda: captured(light), None),
+    }  # fmt: skip
+    runs: dict[str, Run] = {}
+    nginx, url = start_nginx(site, work)
     try:
-        full, light = work / "full", work / "archive-only"
-        for d in (full, light, work / "wget", work / "plain", work / "reprocess"):
-            shutil.rmtree(d, ignore_errors=True)
-        crawl = [reviewarc, "crawl", url, *common, "--data"]
-        runs.append(timed("reviewarc crawl", [*crawl, str(full)], lambda: captured(full)))
-        runs.append(timed("reviewarc --archive-only", [*crawl, str(light), "--archive-only"],
-                          lambda: captured(light)))  # fmt: skip
-        (work / "wget").mkdir()
-        runs.append(
-            timed(
-                "wget --warc-file",
-                [
-                    "wget",
-                    "--recursive",
-                    "--level=inf",
-                    "--no-parent",
-                    "--quiet",
-                    "--no-verbose",
-                    "--warc-file=site",
-                    "--no-warc-keep-log",
-                    "-P",
-                    "files",
-                    url,
-                ],
-                lambda: sum(1 for _ in (work / "wget" / "files").rglob("index.html")) - 1,
-                cwd=work / "wget",
-            )
-        )
-        (work / "plain").mkdir()
-        out = work / "plain" / "items.jsonl"
-        runs.append(
-            timed(
-                "scrapy + trafilatura",
-                [
-                    str(BIN / "scrapy"),
-                    "runspider",
-                    str(HERE / "plain_spider.py"),
-                    "-a",
-                    f"url={url}",
-                    "-o",
-                    str(out),
-                    "-s",
-                    "TELNETCONSOLE_ENABLED=0",
-                ],
-                lambda: sum(1 for line in out.open() if "/reviews/" in line) if out.exists() else 0,
-            )
-        )
-        shutil.copytree(light / "warcs", work / "reprocess" / "warcs")
-        runs.append(
-            timed(
-                "reviewarc reprocess",
-                [reviewarc, "reprocess", "--data", str(work / "reprocess")],
-                lambda: captured(work / "reprocess"),
-            )
-        )
-        runs.append(
-            timed(
-                "trafilatura loop (1 proc)",
-                [sys.executable, str(HERE / "trafilatura_loop.py"), str(light / "warcs")],
-                lambda: captured(light),
-            )
-        )
+        for name in RUNS:
+            if name not in only:
+                continue
+            label, command, count, cwd = specs[name]
+            target = {"crawl": full, "archive-only": light}.get(name, work / name)
+            if name != "loop":
+                shutil.rmtree(target, ignore_errors=True)
+            if name in ("wget", "plain"):
+                target.mkdir(parents=True)
+            if name == "reprocess":
+                shutil.copytree(light / "warcs", target / "warcs")
+            command = [part.replace("URL", url) for part in command]
+            runs[name] = timed(label, command, count, cwd=cwd)
     finally:
         nginx.terminate()
         nginx.wait()
     print(f"{args.pages} pages of {site} served by nginx; {os.cpu_count()} cores")
-    print(f"{'run':<27} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU s':>7} {'RSS MB':>7}")
-    for r in runs:
-        figures = f"{r.pages:>6} {r.wall:>7.1f} {r.rate:>8.1f} {r.cpu:>7.1f} {r.rss_mb:>7.0f}"
-        print(f"{r.name:<27} {figures}")
-    by = {r.name: r for r in runs}
-
-    def ratio(a: str, b: str) -> float:
-        return by[a].rate / by[b].rate if by[b].rate else float("nan")
-
-    for label, a, b, goal in (
-        ("full pipeline / plain Scrapy+trafilatura", "reviewarc crawl", "scrapy + trafilatura", 2),
-        ("archive-only / wget", "reviewarc --archive-only", "wget --warc-file", 1),
-        ("reprocess / one-process trafilatura", "reviewarc reprocess",
-         "trafilatura loop (1 proc)", 1.8),
-    ):  # fmt: skip
-        print(f"{label:<42} {ratio(a, b):5.2f}x (goal >= {goal})")
+    header = f"{'run':<27} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU s':>7}"
+    print(f"{header} {'PSS MB':>7} {'max RSS':>7}")
+    for r in runs.values():
+        figures = f"{r.pages:>6} {r.wall:>7.1f} {r.rate:>8.1f} {r.cpu:>7.1f}"
+        print(f"{r.name:<27} {figures} {r.pss_mb:>7.0f} {r.rss_mb:>7.0f}")
+    for label, a, b, goal in GOALS:
+        if a in runs and b in runs and runs[b].rate:
+            print(f"{label:<42} {runs[a].rate / runs[b].rate:5.2f}x (goal >= {goal})")
 
 
 if __name__ == "__main__":

@@ -74,9 +74,12 @@ def language_code(value: str | None) -> str | None:
 _CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def cjk_share(text: str) -> float:
     sample = text[:2000]
-    letters = sum(1 for ch in sample if ch.isalpha())
+    letters = len(_LETTER.findall(sample))
     return len(_CJK.findall(sample)) / letters if letters else 0.0
 
 

@@ -174,10 +174,18 @@ async def _run(
             store_oldest(item, analysis)
 
     for path in files:
-        for page in _pages(path, archive, result):
-            window.append((page, asyncio.ensure_future(pool.analyze(page.page))))
-            await drain(keep=WINDOW)
-        await drain(keep=0)
+        # One transaction per file: its captures and articles appear together or not at all
+        # (so ``--new`` never skips a half-indexed file), and one commit instead of thousands.
+        archive.db.begin()
+        try:
+            for page in _pages(path, archive, result):
+                window.append((page, asyncio.ensure_future(pool.analyze(page.page))))
+                await drain(keep=WINDOW)
+            await drain(keep=0)
+        except BaseException:
+            archive.db.rollback()
+            raise
+        archive.db.commit()
         result.files += 1
         progress(path, result.records)
 
