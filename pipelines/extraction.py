@@ -139,10 +139,26 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
     return encoding, text.replace("\x00", "")
 
 
+def _parser() -> lxml.html.HTMLParser:
+    """lxml.html's parser with its element classes looked up in C: lxml.html's own lookup is a
+    Python method called for every element Python touches (a tenth of trafilatura's time).
+    Every element is an ``HtmlElement``; only the form-specific subclasses are given up."""
+    parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=False)
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml.html.HtmlElement,
+            comment=lxml.html.HtmlComment,
+            pi=lxml.html.HtmlProcessingInstruction,
+            entity=lxml.html.HtmlEntity,
+        )
+    )
+    return parser
+
+
 def parse(html: str, url: str) -> lxml.html.HtmlElement | None:
     if not html.strip():
         return None
-    parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=False)
+    parser = _parser()
     try:
         return lxml.html.document_fromstring(html, parser=parser, base_url=url)
     except (etree.ParserError, ValueError):
@@ -313,10 +329,23 @@ def _language(tree, structured: Structured, page: PageInput, text: str) -> str |
     return detect_language(text) or declared
 
 
+#: Elements without readable text, dropped once the links, requisites and structured data
+#: are read: trafilatura removes them itself, but only after pruning passes (and the tree
+#: copies of its metadata searches) that walk the whole tree. JSON-LD stays for htmldate.
+_NO_TEXT = etree.XPath(
+    "//script[not(@type='application/ld+json')] | //style | //svg | //noscript | //template"
+)
+
+
+def drop_no_text(tree: lxml.html.HtmlElement) -> None:
+    for element in _NO_TEXT(tree):
+        element.drop_tree()  # keeps its tail text
+
+
 def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
-    doc = run_trafilatura(copy.deepcopy(tree), page.url)
+    doc = run_trafilatura(copy.deepcopy(tree), page.url)  # trafilatura prunes its input
     meta = _LazyMetadata(tree, page.url)  # trafilatura's metadata: only when still needed
     text = (doc.text if doc is not None else None) or ""
     if not text:
@@ -416,9 +445,11 @@ def analyze_page(page: PageInput) -> PageAnalysis:
         return result
     html_title = tree.findtext(".//title")
     structured = read_structured(tree, page.url)
+    page_requisites = requisites(tree, page.url) if page.links else []
+    drop_no_text(tree)
     result.article, result.not_article = extract_article(tree, page, structured, html_title)
-    if result.article is not None and page.links:  # articles get their requisites archived
-        result.requisites = requisites(tree, page.url)
+    if result.article is not None:  # articles get their requisites archived
+        result.requisites = page_requisites
     return result
 
 
@@ -429,6 +460,7 @@ def extract_body(html: bytes, url: str) -> str | None:
         return None
     h1 = tree.xpath("string(//h1)")
     title = tree.findtext(".//title")
+    drop_no_text(tree)  # as analyze_page does
     doc = run_trafilatura(tree, url)
     if doc is None or not doc.text:
         return None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 import warnings
 from datetime import UTC, datetime
 
 from dateutil import parser as dateutil_parser
+
+logger = logging.getLogger(__name__)
 
 _BYLINE = re.compile(
     r"^\s*(?:written\s+by|reviewed\s+by|review\s+by|posted\s+by|words\s+by|by|von|par|por|"
@@ -89,7 +92,11 @@ def detect_language(text: str) -> str | None:
         return None
     import py3langid
 
-    code, _ = py3langid.classify(text[:5000])
+    try:
+        code, _ = py3langid.classify(text[:2000])  # plenty to tell a language by
+    except OSError as e:  # its model is unpacked to a temporary file first
+        logger.warning("Language detection unavailable: %s", e)
+        return None
     return code
 
 

@@ -29,10 +29,11 @@ class ExtractionFailed(Exception):
     """The worker analyzing a page failed (crashed, ran out of memory, ...)."""
 
 
-def _warm_up() -> None:
-    """Import the heavy modules once per worker, not on its first page."""
-    text = b"A warm-up page, long enough for the language model to load. " * 4
-    analyze_page(PageInput("http://warm.up/", b"<html><body><p>" + text + b"</p></body></html>"))
+def _context() -> multiprocessing.context.ForkServerContext:
+    """Workers forked from a server that has loaded :mod:`pipelines.warm` (shared pages)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "pipelines.warm"])
+    return context
 
 
 def default_workers() -> int:
@@ -55,9 +56,11 @@ class ExtractionPool:
         if self.workers > 0:
             self._pool = pebble.ProcessPool(
                 max_workers=self.workers,
-                context=multiprocessing.get_context("forkserver"),
-                initializer=_warm_up,
+                context=_context(),
             )
+            # Start the forkserver and the workers now (pebble waits for the first task), so
+            # that they load while the caller is still setting up.
+            self._pool.schedule(os.getpid)
 
     async def analyze(self, page: PageInput) -> PageAnalysis:
         if self._pool is None:

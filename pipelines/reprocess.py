@@ -200,22 +200,24 @@ def reprocess(
     """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock."""
     datadir.create()
     datadir.lock()
+    pool: ExtractionPool | None = None
     try:
+        pool = ExtractionPool(workers)  # its workers start while the archive is opened
         archive = ArchiveDB.open(datadir.db_path)
         from archive.capture_store import recover
 
-        recover(datadir, archive)
-        skip = archive.warc_files_indexed() if only_new else set()
-        files = _files(datadir.warc_dir, skip)
-        result = ReprocessResult()
-        pool = ExtractionPool(workers)
         try:
+            recover(datadir, archive)
+            skip = archive.warc_files_indexed() if only_new else set()
+            files = _files(datadir.warc_dir, skip)
+            result = ReprocessResult()
             asyncio.run(_run(datadir, archive, pool, files, result, progress))
         finally:
-            pool.close()
             archive.close()
         return result
     finally:
+        if pool is not None:
+            pool.close()
         datadir.unlock()
 
 
