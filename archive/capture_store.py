@@ -3,11 +3,18 @@
 :class:`CaptureStore` owns the order that makes the archive crash-safe: the records of an
 exchange are written and flushed before the ``captures`` row is committed, so a row never
 points at a record that is not on disk.
+
+:meth:`CaptureStore.capture_async` does the writing (digests, gzip, write, flush) in one
+writer thread, in the order exchanges arrive, while the caller's event loop goes on: hashing
+and compressing release the GIL, so the crawl uses a second core for them. The row is still
+inserted by the caller's thread, once the records are flushed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from archive.database import ArchiveDB, CaptureRow, LastResponse
@@ -19,6 +26,7 @@ from archive.warc_writer import (
     SERVER_NOT_MODIFIED,
     Revisit,
     WARCFileWriter,
+    WrittenExchange,
     sha1_digest,
 )
 
@@ -46,6 +54,7 @@ class CaptureStore:
         self.writer = writer
         self.db = db
         self.crawl_id = crawl_id
+        self._thread: ThreadPoolExecutor | None = None
 
     def revisit_for(
         self, exchange: Exchange, conditional: bool
@@ -75,6 +84,21 @@ class CaptureStore:
         from that response."""
         revisit, original = self.revisit_for(exchange, conditional)
         written = self.writer.write_exchange(exchange, revisit)  # flushed when it returns
+        return self._record(exchange, written, original)
+
+    async def capture_async(self, exchange: Exchange, conditional: bool = False) -> CaptureRef:
+        """:meth:`capture`, with the records written by the writer thread."""
+        revisit, original = self.revisit_for(exchange, conditional)
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+        future = self._thread.submit(self.writer.write_exchange, exchange, revisit)
+        written = await asyncio.wrap_future(future)  # flushed when it completes
+        return self._record(exchange, written, original)
+
+    def _record(
+        self, exchange: Exchange, written: WrittenExchange, original: LastResponse | None
+    ) -> CaptureRef:
+        """Commit the row of an exchange whose records are flushed."""
         response = written.response
         row = CaptureRow(
             url=exchange.url,
@@ -110,6 +134,10 @@ class CaptureStore:
         )
 
     def close(self) -> None:
+        """Wait for the writer thread's queue to drain, then close the current file."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
         self.writer.close()
 
 

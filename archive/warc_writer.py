@@ -141,6 +141,8 @@ class WARCFileWriter:
         self._serial = 0
         self._exchanges_in_file = 0
         self.files_written: list[str] = []
+        #: Set by a failed write; no exchange is written after it (the crawl stops).
+        self.failure: Exception | None = None
 
     # -- files -------------------------------------------------------------------------
 
@@ -232,16 +234,22 @@ class WARCFileWriter:
         """Write the response and request records of one exchange and flush them.
 
         Raises :class:`WARCWriteError` when the file cannot be written; the writer is then
-        closed and the caller should stop.
+        closed, refuses any further exchange, and the caller should stop.
         """
+        if self.failure is not None:
+            raise WARCWriteError(f"WARC writing stopped after an earlier failure: {self.failure}")
         name, start = self._name, None
         try:
             if self._fh is None or self._fh.tell() >= self.max_size:
                 self.open()
             name, start = self._name, self._fh.tell()  # type: ignore[union-attr]
             return self._write_pair(exchange, revisit)
+        except WARCWriteError as e:  # no new file could be opened
+            self.failure = e
+            raise
         except OSError as e:
             self._salvage(start)
+            self.failure = e
             raise WARCWriteError(f"cannot write to WARC file {name}: {e}") from e
 
     def _salvage(self, pair_start: int | None) -> None:

@@ -173,7 +173,9 @@ def main() -> None:
         generate(site, args.pages)
     full, light = work / "full", work / "archive-only"
     reviewarc = str(BIN / "reviewarc")
-    common = ["--no-requisites", "--log-level", "WARNING", "--set", "REVIEWARC_INCREMENTAL=false"]
+    # Every page of the site matches one URL pattern: lift the trap guard's cap on it (5,000).
+    common = ["--no-requisites", "--log-level", "WARNING", "--set", "REVIEWARC_INCREMENTAL=false",
+              "--set", "REVIEWARC_TRAP_MAX_PER_PATTERN=1000000"]  # fmt: skip
     crawl = [reviewarc, "crawl", "URL", *common, "--data"]
     wget = ["wget", "--recursive", "--level=inf", "--no-parent", "--quiet", "--no-verbose",
             "--warc-file=site", "--no-warc-keep-log", "-P", "files", "URL"]  # fmt: skip

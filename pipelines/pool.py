@@ -9,9 +9,11 @@ page cannot hold the crawl.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 
 import pebble
@@ -58,13 +60,31 @@ class ExtractionPool:
                 max_workers=self.workers,
                 context=_context(),
             )
-            # Start the forkserver and the workers now (pebble waits for the first task), so
-            # that they load while the caller is still setting up.
+            # Start the workers now, from a thread: starting them waits for the forkserver to
+            # have loaded pipelines.warm (a second or so), which must not stall the caller's
+            # event loop. analyze() awaits this before handing the pool any page.
+            self._started: concurrent.futures.Future = concurrent.futures.Future()
+            threading.Thread(target=self._start, name="extraction-pool-start", daemon=True).start()
+
+    def _start(self) -> None:
+        assert self._pool is not None
+        try:
             self._pool.schedule(os.getpid)
+        except BaseException as e:  # a broken pool: analyze() raises it
+            self._started.set_exception(e)
+        else:
+            self._started.set_result(None)
 
     async def analyze(self, page: PageInput) -> PageAnalysis:
         if self._pool is None:
             return self.function(page)
+        if not self._started.done():
+            if not page.extract:
+                # Links only (an archive-only crawl's first pages): lxml alone, quick and
+                # bounded, so done here rather than holding the crawl until workers are up.
+                return self.function(page)
+            await asyncio.wrap_future(self._started)
+        self._started.result()
         future = self._pool.schedule(self.function, args=(page,), timeout=self.timeout)
         try:
             return await asyncio.wrap_future(future)
@@ -75,6 +95,7 @@ class ExtractionPool:
 
     def close(self) -> None:
         if self._pool is not None:
+            concurrent.futures.wait([self._started], timeout=30)
             self._pool.stop()
             self._pool.join(timeout=10)
             self._pool = None

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from archive.warc_reader import iter_records
 from tests.conftest import Crawl, run_reviewarc
 
 CAPTURE_COLUMNS = (
@@ -67,3 +68,45 @@ def test_new_mode_skips_indexed_files(rebuilt: Crawl) -> None:
     result = run_reviewarc("reprocess", "--new", "--data", str(rebuilt.data))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("0 WARC file(s)")
+
+
+def test_interrupted_reprocess_leaves_no_half_indexed_file(
+    articles: Crawl, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed part-way through a WARC file, reprocess keeps none of that file's rows, so
+    ``--new`` takes the whole file up again and ends where a full run would."""
+    from archive.articles import ArticleStore
+    from archive.datadir import DataDir
+    from pipelines import reprocess as reprocess_module
+
+    data = tmp_path / "data"
+    shutil.copytree(articles.data / "warcs", data / "warcs")
+    saves = 0
+    real_save = ArticleStore.save
+
+    def save_then_die(self, *args, **kwargs):
+        nonlocal saves
+        saves += 1
+        if saves == 3:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the file
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(ArticleStore, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        reprocess_module.reprocess(DataDir(data), workers=0)
+    monkeypatch.undo()
+    partial = Crawl(None, data, articles.server)  # type: ignore[arg-type]
+    indexed = {
+        row["warc_file"]: row["n"]
+        for row in partial.sql("select warc_file, count(*) as n from captures group by 1")
+    }
+    counts = []
+    for path in partial.warcs:
+        records = [r for r in iter_records(path) if r.record_type in ("response", "revisit")]
+        counts.append(indexed.get(path.name, 0))
+        assert indexed.get(path.name, 0) in (0, len(records)), path.name
+    assert 0 in counts  # the interrupted file
+
+    result = run_reviewarc("reprocess", "--new", "--data", str(data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert snapshot(Crawl(result, data, articles.server)) == snapshot(articles)

@@ -158,3 +158,32 @@ def test_unwritable_directory_raises_named_error(tmp_path: Path) -> None:
     blocker.write_bytes(b"a file where the directory should be")
     with pytest.raises(WARCWriteError):
         fixed_writer(blocker).write_exchange(exchange())
+
+
+def test_no_exchange_is_written_after_a_failed_write(tmp_path: Path) -> None:
+    writer = fixed_writer(tmp_path)
+    writer.write_exchange(exchange(url="http://s.test/kept"))
+
+    class FullDisk:
+        """The open file, on a disk that has just filled up."""
+
+        def __init__(self, fh) -> None:
+            self.fh = fh
+
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name: str):
+            return getattr(self.fh, name)
+
+    writer._fh = FullDisk(writer._fh)  # type: ignore[assignment]
+    with pytest.raises(WARCWriteError, match="No space left"):
+        writer.write_exchange(exchange(url="http://s.test/lost"))
+    # Queued exchanges (the crawl's writer thread) are refused, not written to a new file.
+    with pytest.raises(WARCWriteError, match="earlier failure"):
+        writer.write_exchange(exchange(url="http://s.test/queued"))
+    files = sorted(tmp_path.iterdir())
+    assert [f.name for f in files] == writer.files_written
+    urls = [r.header("WARC-Target-URI") for r in iter_records(files[0])]
+    assert urls == [None, "http://s.test/kept", "http://s.test/kept"]
+    assert warcio_check(files).returncode == 0

@@ -1,8 +1,10 @@
 """The WARC capture extension: every downloaded response, as received, into the archive.
 
-Wiring only: on ``response_downloaded`` (before any downloader middleware has decoded the
-body) the exchange is handed to :class:`archive.capture_store.CaptureStore`, which writes
-the WARC records, flushes them and then commits the ``captures`` row. The resulting
+Wiring only. ``response_downloaded`` marks the responses that came from the network; the
+outermost downloader middleware (:class:`crawler.middlewares.capture.CaptureMiddleware`,
+before any other has decoded the body) awaits :meth:`WarcCapture.capture`, which hands the
+exchange to :class:`archive.capture_store.CaptureStore`: its writer thread writes and
+flushes the WARC records, then the ``captures`` row is committed. The resulting
 :class:`~archive.capture_store.CaptureRef` is put in ``request.meta["reviewarc_capture"]``
 (None when nothing was archived), so that later stages can refuse to store anything that
 has no capture behind it.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import weakref
 from importlib.metadata import version
 from typing import Any
 
@@ -74,6 +77,7 @@ class WarcCapture:
         )
         self.store: CaptureStore | None = None
         self.error: Exception | None = None
+        self._downloaded: weakref.WeakSet[Response] = weakref.WeakSet()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -99,11 +103,19 @@ class WarcCapture:
 
     def response_downloaded(self, response: Response, request: Request, spider: Any) -> None:
         request.meta[CAPTURE_META] = None
+        self._downloaded.add(response)
+
+    async def capture(self, request: Request, response: Response) -> None:
+        """Archive ``response`` if it came from the network (not made by a middleware)."""
+        if response not in self._downloaded:
+            return
+        self._downloaded.discard(response)
         if self.error is not None or self.store is None:
             return
         try:
             conditional = request.meta.get(CONDITIONAL_META) is not None
-            ref = self.store.capture(exchange_from_scrapy(request, response), conditional)
+            exchange = exchange_from_scrapy(request, response)
+            ref = await self.store.capture_async(exchange, conditional)
         except (ArchiveError, OSError, sqlite3.Error) as e:
             self._fail(e)
             return
@@ -112,6 +124,8 @@ class WarcCapture:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:
+            if self.store is not None:
+                self.store.close()  # drains the writer thread
             self.writer.close()
         except OSError as e:
             logger.error("Could not close WARC file: %s", e)

@@ -25,5 +25,10 @@ class PoliteThrottle(AutoThrottle):
             _, slot = self._get_slot(request, spider)
             if slot is not None:
                 slot.delay = 0.0
+                if slot.latercall is not None:
+                    # Requests queued behind the start delay go now: the downloader processes
+                    # this slot's queue again as soon as this download is done.
+                    slot.latercall.cancel()
+                    slot.latercall = None
             return
         super()._response_downloaded(response, request, spider)
