@@ -70,6 +70,7 @@ class PageInput:
     matches_article_pattern: bool = False
     extract: bool = True  # False: links only (archive-only crawls)
     links: bool = True  # False: the article only (reprocess)
+    requisites: bool = True  # False: no page requisites wanted (--no-requisites)
 
 
 @dataclass
@@ -440,12 +441,14 @@ def analyze_page(page: PageInput) -> PageAnalysis:
         return result
     if page.links:
         result.links, result.feeds = links_and_feeds(tree, page.url)
+    wants_requisites = page.links and page.requisites
     if not page.extract:
-        result.requisites = requisites(tree, page.url)
+        result.requisites = requisites(tree, page.url) if wants_requisites else []
         return result
     html_title = tree.findtext(".//title")
     structured = read_structured(tree, page.url)
-    page_requisites = requisites(tree, page.url) if page.links else []
+    # Read before drop_no_text; kept only if the page turns out to be an article.
+    page_requisites = requisites(tree, page.url) if wants_requisites else []
     drop_no_text(tree)
     result.article, result.not_article = extract_article(tree, page, structured, html_title)
     if result.article is not None:  # articles get their requisites archived

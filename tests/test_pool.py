@@ -75,3 +75,27 @@ def test_mislabelled_charset_is_decoded_by_its_bytes() -> None:
     assert "naïve café “quoted”" in text and "\ufffd" not in text
     # A correctly labelled page is left alone.
     assert decode("<p>café</p>".encode(), "text/html; charset=utf-8")[1] == "<p>café</p>"
+
+
+def test_requisites_of_articles_only_and_only_when_wanted() -> None:
+    from pipelines.extraction import analyze_page
+
+    text = "<p>" + "A slow film about a lighthouse keeper and the sea around him. " * 20 + "</p>"
+    head = (
+        '<link rel="stylesheet" href="/site.css"><script src="/app.js"></script>'
+        "<title>Lighthouse review</title>"
+    )
+    body = f'{text}<img src="/still.jpg"><noscript><img src="/pixel.gif"></noscript>'
+
+    def html(og_type: str) -> bytes:
+        meta = f'<meta property="og:type" content="{og_type}">'
+        return f"<html><head>{meta}{head}</head><body>{body}</body></html>".encode()
+
+    url = "http://s.test/reviews/lighthouse/"
+    article = analyze_page(PageInput(url, html("article")))
+    assert article.article is not None
+    assert set(article.requisites) == {
+        f"http://s.test/{name}" for name in ("site.css", "app.js", "still.jpg", "pixel.gif")
+    }
+    assert analyze_page(PageInput(url, html("website"))).requisites == []
+    assert analyze_page(PageInput(url, html("article"), requisites=False)).requisites == []

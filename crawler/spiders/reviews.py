@@ -270,6 +270,7 @@ class ReviewsSpider(scrapy.Spider):
                 self.article_pattern and self.article_pattern.search(response.url)
             ),
             extract=not self.config.archive_only,
+            requisites=self.config.requisites,
         )
         try:
             analysis = await self.extraction.analyze(page)
