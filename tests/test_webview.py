@@ -363,3 +363,40 @@ def test_run_datasette_serves_http(copy: Path) -> None:
     assert rows, f"the web view did not answer: {stderr[-3000:]}"
     assert all(REPLAY_LINK.match(row["replay"]) for row in rows)
     assert "Traceback" not in stderr, stderr[-3000:]
+
+
+def test_serve_stopped_with_sigterm_stops_its_replay_server(crawl: Crawl) -> None:
+    """``docker stop``, systemd and schedulers send SIGTERM: the replay server that
+    ``reviewarc serve`` started must not outlive it, holding its port."""
+    import psutil
+
+    from tests.conftest import BIN, free_port, get
+
+    port, replay_port = free_port(), free_port()
+    serve = psutil.Popen(
+        [str(BIN / "reviewarc"), "serve", "--data", str(crawl.data), "--port", str(port),
+         "--replay-port", str(replay_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(port, "/")
+                get(replay_port, "/")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and serve.poll() is None, "serve did not start"
+                time.sleep(0.2)
+        children = serve.children(recursive=True)
+        assert children, "the replay server runs as a child process"
+        serve.terminate()
+        serve.wait(timeout=20)
+        gone, alive = psutil.wait_procs(children, timeout=15)
+        assert not alive, f"left running: {[p.cmdline() for p in alive]}"
+        with pytest.raises(OSError):
+            get(replay_port, "/")
+    finally:
+        for proc in [serve, *serve.children(recursive=True)] if serve.is_running() else []:
+            proc.kill()

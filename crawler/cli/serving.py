@@ -4,6 +4,7 @@ truth."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from rich.console import Console
 from archive.datadir import DataDir
 from archive.errors import ArchiveError
 from crawler.cli.common import check_port, cli, data_option, fail, read_db, resolve
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def replay_command(datadir: DataDir, host: str, port: int) -> list[str]:
@@ -186,6 +191,9 @@ def serve(data_dir: Path | None, host: str, port: int, replay_port: int | None) 
     check_port(host, port)
     check_port(host, replay_port)
     command = replay_command(datadir, host, replay_port)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; left to its
+    # default action that would end this process before the replay server is stopped below.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     replay_server = subprocess.Popen(command)
     try:
         try:
