@@ -5,6 +5,7 @@ model of some 75 MB) means workers start ready and share those pages with the fo
 copy-on-write instead of each loading its own: the pool's memory stays near one worker's.
 """
 
+import gc
 import logging
 
 from pipelines.extraction import PageInput, analyze_page
@@ -27,3 +28,6 @@ def warm_up() -> None:
 
 
 warm_up()
+# Out of the collector's reach: a collection in a worker would otherwise write to (and so copy)
+# every page holding these objects. See the gc.freeze() documentation.
+gc.freeze()
