@@ -38,6 +38,8 @@ def classify(exc: BaseException) -> str:
             return "robots"
         if message.startswith("Offsite") or message.startswith("Not an http"):
             return "offsite"
+        if message.startswith("Redirect loop"):
+            return "redirect"
         return "ignored"
     for types, kind in _KINDS:
         if isinstance(exc, types):

@@ -67,6 +67,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 120,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.compression.BoundedDecompressionMiddleware": 590,
+    # Just outside RedirectMiddleware (600): a redirect back into its own chain is a failure.
+    "crawler.middlewares.redirects.RedirectLoopMiddleware": 610,
     # Outermost: archives each response as it came off the wire, before any other sees it.
     "crawler.middlewares.capture.CaptureMiddleware": 950,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -156,6 +157,11 @@ def test_redirect_chain_archived_hop_by_hop(crawled: Crawl, records: list) -> No
 def test_redirect_loop_ends(crawled: Crawl) -> None:
     assert 1 <= len(crawled.requested("/loop-a")) <= 3
     assert 1 <= len(crawled.requested("/loop-b")) <= 3
+    # ... as a recorded failure, so the user learns why the page never arrived.
+    failures = crawled.sql("select url, kind, reason from failures where kind = 'redirect'")
+    assert [urlsplit(f["url"]).path for f in failures] == ["/loop-b"]
+    assert failures[0]["reason"].endswith("/loop-a -> " + crawled.server.base_url + "/loop-b -> "
+                                          + crawled.server.base_url + "/loop-a")  # fmt: skip
 
 
 def test_error_pages_archived_and_recorded(crawled: Crawl, records: list) -> None:
@@ -264,3 +270,4 @@ def test_crawl_row_records_outcome(crawled: Crawl) -> None:
     assert crawl["outcome"] == "finished"
     assert crawl["captures"] == len(crawled.sql("select id from captures"))
     assert crawl["failures"] >= 5
+

@@ -1,0 +1,31 @@
+"""Redirect loops end as a recorded failure, not in silence.
+
+Scrapy follows a redirect by scheduling a new request; when the chain comes back to a URL it
+has already passed through, the duplicate filter drops that request and the chain just stops,
+leaving no trace of why the page never arrived. Just outside Scrapy's RedirectMiddleware (600),
+this sees the 3xx first: a ``Location`` that leads back into the chain raises
+``IgnoreRequest``, which reaches the spider's errback and becomes a ``redirect`` failure row.
+The 3xx itself is already archived (the capture middleware is outermost).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from w3lib.url import safe_url_string
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+class RedirectLoopMiddleware:
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in REDIRECT_STATUSES or not location:
+            return response
+        target = safe_url_string(urljoin(request.url, location.decode("latin-1").strip()))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target.split("#", 1)[0] in {url.split("#", 1)[0] for url in chain}:
+            raise IgnoreRequest(f"Redirect loop: {' -> '.join([*chain, target])}")
+        return response
