@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -13,6 +14,8 @@ from sqlite_utils import Database
 
 from archive import rows
 from archive.migrations import migrate
+
+logger = logging.getLogger(__name__)
 
 
 def now_iso() -> str:
@@ -93,6 +96,12 @@ class ArchiveDB:
         return cls(connect(path))
 
     def close(self) -> None:
+        """Fold the write-ahead log back into ``archive.db`` and close: the file alone is then
+        the whole database (for a copy, a backup, or a tool that ignores ``-wal`` files)."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as e:  # a reader holding the log open: it is folded in later
+            logger.debug("No checkpoint on close: %s", e)
         self.db.close()
 
     # -- crawls --------------------------------------------------------------------------

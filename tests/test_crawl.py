@@ -271,3 +271,17 @@ def test_crawl_row_records_outcome(crawled: Crawl) -> None:
     assert crawl["captures"] == len(crawled.sql("select id from captures"))
     assert crawl["failures"] >= 5
 
+
+def test_archive_db_alone_holds_the_whole_database(crawled: Crawl, tmp_path) -> None:
+    """After the crawl the write-ahead log is folded back: copying archive.db is enough."""
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "archive.db"
+    shutil.copyfile(crawled.data / "archive.db", copy)
+    con = sqlite3.connect(copy)
+    try:
+        rows = con.execute("select count(*) from captures").fetchone()[0]
+    finally:
+        con.close()
+    assert rows == crawled.sql("select count(*) as n from captures")[0]["n"] > 10
