@@ -7,8 +7,10 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
+from w3lib.url import safe_url_string
 
 from archive.errors import ArchiveError
 
@@ -93,9 +95,28 @@ def _cut(text: str, term: str, width: int = 60) -> str:
     return ("…" if start else "") + piece + ("…" if at + len(term) + width < len(text) else "")
 
 
+def url_forms(url: str) -> list[str]:
+    """``url`` as given, as stored (percent-encoded, as a browser's address bar hides it), and
+    each with or without a trailing slash: the forms a user may paste for one page."""
+    forms = dict.fromkeys([url.strip(), safe_url_string(url.strip())])
+    for form in list(forms):
+        path = urlsplit(form).path
+        if not urlsplit(form).query and path not in ("", "/"):
+            forms.setdefault(form[:-1] if form.endswith("/") else form + "/")
+    return list(forms)
+
+
 def article_history(db: Database, url: str) -> dict[str, Any] | None:
     """The stored article for ``url`` (or the article a captured URL redirected to), its
-    versions and the captures of the URL."""
+    versions and the captures of the URL; ``url`` in any of its :func:`url_forms`."""
+    for form in url_forms(url):
+        found = _article_history(db, form)
+        if found is not None:
+            return found
+    return None
+
+
+def _article_history(db: Database, url: str) -> dict[str, Any] | None:
     rows = list(db.query("select * from articles where url = ?", [url]))
     captures = list(
         db.query(

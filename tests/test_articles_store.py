@@ -98,3 +98,16 @@ def test_fts_query_rewrite_and_errors(store: ArticleStore) -> None:
     assert fts_query('영화 "slow film" OR noir*') == '영화* "slow film" OR noir*'
     with pytest.raises(SearchQueryError):
         search(store.db, '"unbalanced')
+
+
+def test_url_forms_cover_what_an_address_bar_shows() -> None:
+    from archive.search import url_forms
+
+    assert url_forms("http://s.test/reviews/café crème/") == [
+        "http://s.test/reviews/café crème/",
+        "http://s.test/reviews/caf%C3%A9%20cr%C3%A8me/",
+        "http://s.test/reviews/café crème",
+        "http://s.test/reviews/caf%C3%A9%20cr%C3%A8me",
+    ]
+    assert url_forms("http://s.test/") == ["http://s.test/"]
+    assert url_forms("http://s.test/search?q=a") == ["http://s.test/search?q=a"]

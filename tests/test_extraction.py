@@ -103,6 +103,16 @@ def test_show_prints_article_and_history(articles: Crawl) -> None:
     assert data["article"]["rating_value"] == 4 and len(data["captures"]) == 1
 
 
+def test_show_finds_a_page_by_the_url_a_user_pastes(articles: Crawl) -> None:
+    stored = articles.server.base_url + "/articles/critic/"
+    for pasted in (stored[:-1], " " + stored + " "):  # no trailing slash; stray spaces
+        out = run_reviewarc("show", pasted, "--json", "--data", str(articles.data))
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["article"]["url"] == stored
+    missing = run_reviewarc("show", stored + "nowhere/", "--data", str(articles.data))
+    assert missing.returncode != 0 and "nothing archived" in missing.stderr
+
+
 def test_recrawl_adds_captures_not_articles(articles: Crawl, site: FixtureServer) -> None:
     before = articles.sql(
         "select count(*) as a, (select count(*) from article_versions) as v, "
