@@ -10,10 +10,8 @@ plain data so that it runs in worker processes (:mod:`pipelines.pool`) and in
 from __future__ import annotations
 
 import codecs
-import copy
 import logging
 import re
-from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -45,6 +43,7 @@ from pipelines.normalize import (
     iso_date,
     language_code,
 )
+from pipelines.page import PageAnalysis, PageInput
 from pipelines.structured import Structured, first_text, names, read_structured
 
 logger = logging.getLogger(__name__)
@@ -59,50 +58,6 @@ _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
-
-
-@dataclass(frozen=True)
-class PageInput:
-    url: str  # final URL, after redirects
-    body: bytes  # decoded content coding (not gzip), any charset
-    content_type: str | None = None
-    content_language: str | None = None
-    matches_article_pattern: bool = False
-    extract: bool = True  # False: links only (archive-only crawls)
-    links: bool = True  # False: the article only (reprocess)
-    requisites: bool = True  # False: no page requisites wanted (--no-requisites)
-
-
-@dataclass
-class PageAnalysis:
-    links: list[str] = field(default_factory=list)
-    feeds: list[str] = field(default_factory=list)
-    requisites: list[str] = field(default_factory=list)  # stylesheets, images, scripts, fonts
-    article: Article | None = None
-    not_article: str | None = None  # why the page is not an article
-    encoding: str | None = None
-
-
-_XML_ROOT = re.compile(rb"<(?:[\w-]+:)?(urlset|sitemapindex|rss|feed|RDF)\b")
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-_VAGUE_TYPES = ("", "text/plain", "application/octet-stream", "unk")
-
-
-def xml_root(body: bytes) -> str | None:
-    """``urlset``, ``sitemapindex``, ``rss``, ``feed`` or ``RDF`` when ``body`` is one."""
-    match = _XML_ROOT.search(body[:4096])
-    return match.group(1).decode() if match else None
-
-
-def is_html_page(content_type: str | None, body: bytes) -> bool:
-    """Is this response an HTML page to analyze (not a sitemap, feed, image, script...)?"""
-    if xml_root(body) is not None:
-        return False
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    if ctype in _HTML_TYPES:
-        return True
-    head = body[:1024].lstrip().lower()
-    return ctype in _VAGUE_TYPES and head.startswith((b"<!doctype html", b"<html"))
 
 
 _SINGLE_BYTE_LATIN = frozenset(
@@ -330,9 +285,10 @@ def _language(tree, structured: Structured, page: PageInput, text: str) -> str |
     return detect_language(text) or declared
 
 
-#: Elements without readable text, dropped once the links, requisites and structured data
-#: are read: trafilatura removes them itself, but only after pruning passes (and the tree
-#: copies of its metadata searches) that walk the whole tree. JSON-LD stays for htmldate.
+#: Elements without readable text, dropped once the links and requisites are read: trafilatura
+#: removes them itself, but only after pruning passes (and the tree copies of its metadata
+#: searches) that walk the whole tree, as extruct's microdata reader does too. JSON-LD stays,
+#: for extruct and htmldate.
 _NO_TEXT = etree.XPath(
     "//script[not(@type='application/ld+json')] | //style | //svg | //noscript | //template"
 )
@@ -346,7 +302,7 @@ def drop_no_text(tree: lxml.html.HtmlElement) -> None:
 def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
-    doc = run_trafilatura(copy.deepcopy(tree), page.url)  # trafilatura prunes its input
+    doc = run_trafilatura(tree, page.url)  # works on its own copy (trafilatura >= 2.3)
     meta = _LazyMetadata(tree, page.url)  # trafilatura's metadata: only when still needed
     text = (doc.text if doc is not None else None) or ""
     if not text:
@@ -446,10 +402,10 @@ def analyze_page(page: PageInput) -> PageAnalysis:
         result.requisites = requisites(tree, page.url) if wants_requisites else []
         return result
     html_title = tree.findtext(".//title")
-    structured = read_structured(tree, page.url)
     # Read before drop_no_text; kept only if the page turns out to be an article.
     page_requisites = requisites(tree, page.url) if wants_requisites else []
     drop_no_text(tree)
+    structured = read_structured(tree, page.url)  # JSON-LD is kept; the rest has no data
     result.article, result.not_article = extract_article(tree, page, structured, html_title)
     if result.article is not None:  # articles get their requisites archived
         result.requisites = page_requisites

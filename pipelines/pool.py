@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import pebble
 
-from pipelines.extraction import PageAnalysis, PageInput, analyze_page
+from pipelines.page import PageAnalysis, PageInput
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,14 @@ class ExtractionTimeout(Exception):
 
 class ExtractionFailed(Exception):
     """The worker analyzing a page failed (crashed, ran out of memory, ...)."""
+
+
+def analyze(page: PageInput) -> PageAnalysis:
+    """:func:`pipelines.extraction.analyze_page`, imported on first use: workers have it
+    preloaded, and a process that only hands pages over never loads the extractors."""
+    from pipelines.extraction import analyze_page
+
+    return analyze_page(page)
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
@@ -49,7 +57,7 @@ class ExtractionPool:
         self,
         workers: int | None = None,
         timeout: float = 60.0,
-        function: Callable[[PageInput], PageAnalysis] = analyze_page,
+        function: Callable[[PageInput], PageAnalysis] = analyze,
     ) -> None:
         self.workers = default_workers() if workers is None else workers
         self.timeout = timeout

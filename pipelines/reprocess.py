@@ -24,7 +24,7 @@ from archive.datadir import DataDir
 from archive.decoding import decode_body
 from archive.errors import ArchiveError
 from archive.warc_reader import iter_records
-from pipelines.extraction import PageInput, is_html_page
+from pipelines.page import PageInput, is_html_page
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 
 logger = logging.getLogger(__name__)

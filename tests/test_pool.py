@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pipelines.extraction import PageAnalysis, PageInput
+from pipelines.page import PageAnalysis, PageInput
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 
 
@@ -99,3 +99,24 @@ def test_requisites_of_articles_only_and_only_when_wanted() -> None:
     }
     assert analyze_page(PageInput(url, html("website"))).requisites == []
     assert analyze_page(PageInput(url, html("article"), requisites=False)).requisites == []
+
+
+def test_body_extraction_leaves_the_page_tree_to_the_metadata_reads() -> None:
+    """The byline, date and tag reads run on the tree after trafilatura: it must not have
+    pruned the reader comments or appended articles out of it."""
+    from lxml import etree
+
+    from pipelines.extraction import parse, run_trafilatura
+
+    text = "<p>" + "A patient review of a patient film about tides and fishermen. " * 15 + "</p>"
+    page = (
+        f"<html><body><article><h1>Tides</h1>{text}</article>"
+        '<div id="comments"><p>First! Loved the tides.</p></div>'
+        '<div class="infinite-scroll"><article><p>The next review.</p></article></div>'
+        "</body></html>"
+    )
+    tree = parse(page, "http://s.test/reviews/tides/")
+    before = etree.tostring(tree)
+    doc = run_trafilatura(tree, "http://s.test/reviews/tides/")
+    assert doc is not None and "fishermen" in doc.text and "Loved the tides" not in doc.text
+    assert etree.tostring(tree) == before
