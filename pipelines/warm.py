@@ -4,8 +4,9 @@ Loading here, once, what every worker needs (trafilatura, extruct, lxml and py3l
 model of some 75 MB) means workers start ready and share those pages with the forkserver
 copy-on-write instead of each loading its own: the pool's memory stays near one worker's.
 
-The model is unpacked (LZMA, which runs outside the GIL) in a thread while the extractors are
-imported, so the workers are ready after the longer of the two rather than after both.
+The model is unpacked (LZMA, in one call outside the GIL: :mod:`pipelines.langmodel`) in a
+thread while the extractors are imported, so the workers are ready after the longer of the
+two rather than after both.
 """
 
 import gc
@@ -19,9 +20,11 @@ _TEXT = "A warm-up page, long enough for the language model to load. " * 4
 
 def _load_language_model() -> None:
     try:
+        from pipelines.langmodel import load_language_model
         from pipelines.normalize import detect_language
 
-        detect_language(_TEXT)
+        load_language_model()  # unpacked outside the GIL, beside the imports
+        detect_language(_TEXT)  # py3langid loads it now if that could not
     except Exception as e:
         logger.warning("Language detection could not warm up: %s", e)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,44 @@ def test_body_extraction_leaves_the_page_tree_to_the_metadata_reads() -> None:
     doc = run_trafilatura(tree, "http://s.test/reviews/tides/")
     assert doc is not None and "fishermen" in doc.text and "Loved the tides" not in doc.text
     assert etree.tostring(tree) == before
+
+
+def test_language_model_loaded_in_one_step_is_py3langids_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The forkserver unpacks py3langid's model itself (outside the GIL); the identifier must
+    be the one py3langid would have built, and tell the same languages."""
+    import numpy as np
+    from py3langid import langid
+
+    from pipelines.langmodel import load_language_model
+
+    monkeypatch.setattr(langid, "IDENTIFIER", None)
+    assert load_language_model() is True
+    ours = langid.IDENTIFIER
+    theirs = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE)
+    assert np.array_equal(ours.nb_ptc, theirs.nb_ptc) and np.array_equal(ours.nb_pc, theirs.nb_pc)
+    assert ours.nb_classes == theirs.nb_classes and ours.tk_output == theirs.tk_output
+    assert ours.tk_nextmove == theirs.tk_nextmove and ours.tk_row == theirs.tk_row
+    for text in (
+        "Ein langsamer Film über einen Leuchtturmwärter und das Meer um ihn herum.",
+        "Une critique d'un film lent sur un gardien de phare et la mer.",
+        "灯台守と周りの海についての静かな映画の批評です。",
+    ):
+        assert ours.classify(text) == theirs.classify(text)
+    assert load_language_model() is False  # loaded once
+
+
+def test_unknown_language_model_layout_is_left_to_py3langid(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from py3langid import langid
+
+    from pipelines.langmodel import load_language_model
+    from pipelines.normalize import detect_language
+
+    monkeypatch.setattr(langid, "IDENTIFIER", None)
+    monkeypatch.setattr(langid, "MODEL_DIR", tmp_path)  # no model file there
+    assert load_language_model() is False and langid.IDENTIFIER is None
+    monkeypatch.undo()
+    assert detect_language("A slow film about a lighthouse keeper and the sea around him.") == "en"
