@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import logging
-import re
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -44,6 +43,7 @@ from pipelines.normalize import (
     language_code,
 )
 from pipelines.page import PageAnalysis, PageInput
+from pipelines.requisites import base_url, requisites
 from pipelines.structured import Structured, first_text, names, read_structured
 
 logger = logging.getLogger(__name__)
@@ -121,13 +121,8 @@ def parse(html: str, url: str) -> lxml.html.HtmlElement | None:
         return None
 
 
-def _base(tree: lxml.html.HtmlElement, url: str) -> str:
-    href = tree.xpath("string(//base/@href)").strip()
-    return urljoin(url, href) if href else url
-
-
 def links_and_feeds(tree: lxml.html.HtmlElement, url: str) -> tuple[list[str], list[str]]:
-    base = _base(tree, url)
+    base = base_url(tree, url)
     links: dict[str, None] = {}
     for href in tree.xpath("//a/@href | //area/@href"):
         href = href.strip()
@@ -216,49 +211,6 @@ def without_heading(text: str, *titles: str | None) -> str:
     if rest and any(t and " ".join(t.split()).casefold() == norm for t in titles):
         return rest.lstrip("\n")
     return text
-
-
-#: Most page requisites taken from one page.
-MAX_REQUISITES = 300
-_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+?)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
-_REQUISITE_XPATH = (
-    "//link[contains(concat(' ', normalize-space(@rel), ' '), ' stylesheet ')]/@href"
-    " | //link[contains(@rel, 'icon')]/@href"
-    " | //link[@rel='preload' or @rel='modulepreload']/@href"
-    " | //script/@src | //img/@src | //input[@type='image']/@src | //video/@poster"
-    " | //source/@src | //audio/@src | //video/@src | //embed/@src | //object/@data"
-)
-
-
-def css_urls(css: str, base: str) -> list[str]:
-    """URLs a stylesheet refers to (``url(...)`` and ``@import``), made absolute."""
-    found: dict[str, None] = {}
-    for match in _CSS_URL.finditer(css):
-        ref = (match.group(2) or match.group(4) or "").strip()
-        if ref and not ref.lower().startswith(("data:", "#", "about:")):
-            url = safe_url_string(urljoin(base, ref))
-            if url.startswith(("http://", "https://")):
-                found.setdefault(url, None)
-    return list(found)
-
-
-def requisites(tree: lxml.html.HtmlElement, url: str) -> list[str]:
-    """What a browser loads to show the page: stylesheets, scripts, images (all ``srcset``
-    candidates), media, icons, and the URLs in inline styles."""
-    base = _base(tree, url)
-    refs = [r.strip() for r in tree.xpath(_REQUISITE_XPATH)]
-    for srcset in tree.xpath("//img/@srcset | //source/@srcset"):
-        refs += [c.strip().split()[0] for c in srcset.split(",") if c.strip()]
-    found: dict[str, None] = {}
-    for ref in refs:
-        if ref and not ref.lower().startswith(("data:", "javascript:", "#", "about:")):
-            absolute = safe_url_string(urljoin(base, ref)).split("#", 1)[0]
-            if absolute.startswith(("http://", "https://")):
-                found.setdefault(absolute, None)
-    inline = "\n".join(tree.xpath("//style/text() | //*/@style"))
-    for absolute in css_urls(inline, base):
-        found.setdefault(absolute, None)
-    return list(found)[:MAX_REQUISITES]
 
 
 def _listing_shape(tree: lxml.html.HtmlElement) -> bool:

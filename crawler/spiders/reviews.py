@@ -36,10 +36,10 @@ from crawler.frontier import crawl_key
 from crawler.middlewares.scope import ANY_HOST_META
 from crawler.scope import Scope, TrapGuard, clean_link
 from pipelines.config import ReviewarcConfig
-from pipelines.extraction import MAX_REQUISITES, css_urls
 from pipelines.items import CAPTURE_META, ArticleItem, FetchFailure
 from pipelines.page import PageInput, is_html_page, xml_root
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
+from pipelines.requisites import MAX_REQUISITES, css_urls
 
 logger = logging.getLogger(__name__)
 
