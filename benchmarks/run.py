@@ -105,10 +105,10 @@ http {{
 def timed(name: str, command: list[str], count: callable, cwd: Path | None = None) -> Run:
     """Run ``command``, sampling its whole process tree (extraction workers included, which a
     forkserver starts outside ``wait()``'s reach): CPU seconds summed over every process seen
-    and the largest RSS every 50 ms, and every 0.5 s the tree's summed proportional set size
+    and the largest RSS every 0.2 s, and every 0.5 s the tree's summed proportional set size
     (PSS: shared pages divided among the processes sharing them, so the sum is what the tree
-    occupies). PSS is read less often because reading it costs about 1.3 ms a process: at
-    50 ms the sampler took 13% of a core away from the runs that use both cores."""
+    occupies). Not more often: the sampler's own CPU time is taken from the runs that use
+    both cores (reading PSS costs 1.3 ms a process; at 50 ms the sampler took 13% of a core)."""
     start = time.perf_counter()
     proc = psutil.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cpu: dict[int, float] = {}
@@ -133,7 +133,7 @@ def timed(name: str, command: list[str], count: callable, cwd: Path | None = Non
         if read_pss:
             peak = max(peak, total)
             next_pss += 0.5
-        time.sleep(0.05)
+        time.sleep(0.2)
     wall = time.perf_counter() - start
     return Run(name, count(), wall, sum(cpu.values()), peak / 2**20, largest / 2**20)
 
@@ -219,6 +219,7 @@ def main() -> None:
             if name == "reprocess":
                 shutil.copytree(light / "warcs", target / "warcs")
             command = [part.replace("URL", url) for part in command]
+            os.sync()  # the copy above, or the last run's files, written out before the clock
             runs[name] = timed(label, command, count, cwd=cwd)
     finally:
         nginx.terminate()
