@@ -15,7 +15,11 @@ For each: pages, wall seconds, pages/s, CPU seconds and peak memory of the whole
 (worker processes included); then the ratios the throughput goals are about. Page requisites
 are off for the crawls, as wget fetches none without -p.
 
-    python benchmarks/run.py [--pages 2000] [--work DIR]
+    python benchmarks/run.py [--pages 2000] [--work DIR] [--repeat 3]
+
+With ``--repeat N`` the runs are taken N times in turn (1, 2, ..., 6, 1, 2, ...) and each is
+reported by its median wall time: a VM's speed drifts by several per cent from one minute to
+the next, and taking the runs in turn spreads that drift over all of them.
 """
 
 from __future__ import annotations
@@ -163,6 +167,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--work", type=Path, default=None, help="kept between runs (site, WARCs)")
     parser.add_argument(
+        "--repeat", type=int, default=1, help="take the runs N times in turn; report medians"
+    )
+    parser.add_argument(
         "--only",
         default=",".join(RUNS),
         help=f"comma-separated subset of {','.join(RUNS)}; reprocess and loop read the"
@@ -194,9 +201,11 @@ def main() -> None:
         "wget": ("wget --warc-file", wget,
                  lambda: sum(1 for _ in (work / "wget" / "files").rglob("index.html")) - 1,
                  work / "wget"),
+        # Run from outside the project: inside it, scrapy.cfg would give the plain spider
+        # reviewarc's own settings (WARC capture, conditional requests, its throttle).
         "plain": ("scrapy + trafilatura", plain,
                   lambda: sum(1 for line in plain_out.open() if "/reviews/" in line)
-                  if plain_out.exists() else 0, None),
+                  if plain_out.exists() else 0, work / "plain"),
         "reprocess": ("reviewarc reprocess",
                       [reviewarc, "reprocess", "--data", str(work / "reprocess")],
                       lambda: captured(work / "reprocess"), None),
@@ -204,26 +213,29 @@ def main() -> None:
                  [sys.executable, str(HERE / "trafilatura_loop.py"), str(light / "warcs")],
                  lambda: captured(light), None),
     }  # fmt: skip
-    runs: dict[str, Run] = {}
+    taken: dict[str, list[Run]] = {}
     nginx, url = start_nginx(site, work)
     try:
-        for name in RUNS:
-            if name not in only:
-                continue
-            label, command, count, cwd = specs[name]
-            target = {"crawl": full, "archive-only": light}.get(name, work / name)
-            if name != "loop":
-                shutil.rmtree(target, ignore_errors=True)
-            if name in ("wget", "plain"):
-                target.mkdir(parents=True)
-            if name == "reprocess":
-                shutil.copytree(light / "warcs", target / "warcs")
-            command = [part.replace("URL", url) for part in command]
-            os.sync()  # the copy above, or the last run's files, written out before the clock
-            runs[name] = timed(label, command, count, cwd=cwd)
+        for _ in range(args.repeat):
+            for name in RUNS:
+                if name not in only:
+                    continue
+                label, command, count, cwd = specs[name]
+                target = {"crawl": full, "archive-only": light}.get(name, work / name)
+                if name != "loop":
+                    shutil.rmtree(target, ignore_errors=True)
+                if name in ("wget", "plain"):
+                    target.mkdir(parents=True)
+                if name == "reprocess":
+                    shutil.copytree(light / "warcs", target / "warcs")
+                command = [part.replace("URL", url) for part in command]
+                os.sync()  # the copy above, or the last run's files, written out before the clock
+                taken.setdefault(name, []).append(timed(label, command, count, cwd=cwd))
     finally:
         nginx.terminate()
         nginx.wait()
+    runs = {name: sorted(results, key=lambda r: r.wall)[len(results) // 2]
+            for name, results in taken.items()}  # fmt: skip
     print(f"{args.pages} pages of {site} served by nginx; {os.cpu_count()} cores")
     header = f"{'run':<27} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU s':>7}"
     print(f"{header} {'PSS MB':>7} {'max RSS':>7}")
@@ -233,6 +245,10 @@ def main() -> None:
     for label, a, b, goal in GOALS:
         if a in runs and b in runs and runs[b].rate:
             print(f"{label:<42} {runs[a].rate / runs[b].rate:5.2f}x (goal >= {goal})")
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} runs each; every wall time, in the order taken:")
+        for name, results in taken.items():
+            print(f"  {name:<13} " + " ".join(f"{r.wall:.1f}" for r in results))
 
 
 if __name__ == "__main__":
