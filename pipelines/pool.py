@@ -46,6 +46,17 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
+def start_forkserver() -> None:
+    """Start the workers' forkserver now, without waiting for it: it loads
+    :mod:`pipelines.warm` (half a second) while the caller imports and sets up, and every
+    pool this process makes later forks its workers from it (there is one per process).
+    Commands that will extract call this first."""
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 

@@ -195,20 +195,18 @@ def reprocess(
     *,
     only_new: bool = False,
     workers: int | None = None,
-    pool: ExtractionPool | None = None,
     progress: Callable[[Path, int], None] = lambda path, records: None,
 ) -> ReprocessResult:
-    """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock.
-
-    ``pool``: an extraction pool the caller started early, so that its workers load while
-    this opens the archive; it is closed here as the pool of ``workers`` processes started
-    otherwise would be."""
+    """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock."""
     datadir.create()
     datadir.lock()
     try:
-        if pool is None:
-            pool = ExtractionPool(workers)  # its workers start while the archive is opened
-        archive = ArchiveDB.open(datadir.db_path)
+        pool = ExtractionPool(workers)  # its workers start while the archive is opened
+        try:
+            archive = ArchiveDB.open(datadir.db_path)
+        except BaseException:
+            pool.close()
+            raise
         from archive.capture_store import recover
 
         try:
@@ -218,12 +216,10 @@ def reprocess(
             result = ReprocessResult()
             asyncio.run(_run(datadir, archive, pool, files, result, progress))
         finally:
-            pool.close()  # every page is analyzed: no need to wait for the checkpoint
+            pool.close()  # before the checkpoint: every page is analyzed by now
             archive.close()
         return result
     finally:
-        if pool is not None:
-            pool.close()
         datadir.unlock()
 
 

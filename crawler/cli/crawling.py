@@ -85,6 +85,11 @@ def crawl(
 
         reviewarc crawl https://reviews.example/ --data ./archive
     """
+    extra = _parse_overrides(overrides)
+    if extra.get("REVIEWARC_EXTRACT_WORKERS", "").strip() != "0":
+        from pipelines.pool import start_forkserver
+
+        start_forkserver()  # first: it loads the extractors while Scrapy is imported
     from crawler.runner import CrawlJob, build_settings, run_crawls
     from crawler.scope import origin
     from crawler.sources import SourcesError, load_sources
@@ -127,7 +132,7 @@ def crawl(
         overrides={
             "REVIEWARC_ARCHIVE_ONLY": archive_only,
             "REVIEWARC_REQUISITES": not no_requisites,
-            **_parse_overrides(overrides),
+            **extra,
         },
     )
     results = run_crawls(jobs, settings)
@@ -179,6 +184,9 @@ def demo(data_dir: Path | None, log_level: str) -> None:
 
         reviewarc demo --data ./demo-archive
     """
+    from pipelines.pool import start_forkserver
+
+    start_forkserver()  # first: it loads the extractors while Scrapy is imported
     from crawler.demo.server import DemoServer
     from crawler.runner import CrawlJob, build_settings, run_crawls
 

@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -15,10 +14,6 @@ from rich.console import Console
 from archive.datadir import DataDir
 from archive.errors import ArchiveError
 from crawler.cli.common import check_port, cli, data_option, fail, read_db, resolve
-
-if TYPE_CHECKING:
-    from pipelines.pool import ExtractionPool
-    from pipelines.reprocess import ReprocessResult
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -61,26 +56,6 @@ def replay(data_dir: Path | None, host: str, port: int) -> None:
     os.execv(command[0], command)
 
 
-def _reprocess(datadir: DataDir, only_new: bool, pool: ExtractionPool) -> ReprocessResult:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from pipelines.reprocess import reprocess as run_reprocess
-    from pipelines.reprocess import warc_files
-
-    total = len(warc_files(datadir))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[records]} records"))  # fmt: skip
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("WARC files", total=total, records=0)
-        try:
-            return run_reprocess(
-                datadir, only_new=only_new, pool=pool,
-                progress=lambda path, records: bar.update(task, advance=1, records=records),
-            )  # fmt: skip
-        except ArchiveError as e:
-            fail(str(e))
-
-
 @cli.command()
 @data_option
 @click.option("--new", "only_new", is_flag=True, help="Only WARC files not indexed yet.")
@@ -104,14 +79,27 @@ def reprocess(data_dir: Path | None, only_new: bool, workers: int | None) -> Non
     datadir = resolve(data_dir)
     if not datadir.warc_dir.is_dir():
         fail(f"no WARC files in {datadir.warc_dir}")
-    from pipelines.pool import ExtractionPool
+    if workers != 0:
+        from pipelines.pool import start_forkserver
 
-    # Started first: its workers load the extractors while the rest is imported.
-    pool = ExtractionPool(workers)
-    try:
-        result = _reprocess(datadir, only_new, pool)  # closes the pool when done
-    finally:
-        pool.close()
+        start_forkserver()  # first: it loads the extractors while the rest is imported
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from pipelines.reprocess import reprocess as run_reprocess
+    from pipelines.reprocess import warc_files
+
+    total = len(warc_files(datadir))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[records]} records"))  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("WARC files", total=total, records=0)
+        try:
+            result = run_reprocess(
+                datadir, only_new=only_new, workers=workers,
+                progress=lambda path, records: bar.update(task, advance=1, records=records),
+            )  # fmt: skip
+        except ArchiveError as e:
+            fail(str(e))
     click.echo(
         f"{result.files} WARC file(s), {result.records} records: {result.captures_added} "
         f"captures added, {result.pages} pages analyzed, {result.articles_new} new articles, "
