@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -213,24 +214,70 @@ def without_heading(text: str, *titles: str | None) -> str:
     return text
 
 
-def _listing_shape(tree: lxml.html.HtmlElement) -> bool:
-    """Several linked headlines or teaser blocks: the shape of a listing page."""
-    linked_headings = tree.xpath("count(//h1[.//a] | //h2[.//a] | //h3[.//a] | //h4[.//a])")
-    articles = tree.xpath("count(//article)")
-    return linked_headings >= 3 or articles >= 3
+@dataclass
+class _Facts:
+    """What :func:`extract_article` reads from ``<meta>``, ``<link>`` and headings, gathered
+    in one walk of the tree (as XPaths, each question walked the whole tree again)."""
+
+    #: First ``content`` of a ``<meta>`` for each ``name`` and each ``property``.
+    meta: dict[str, str] = field(default_factory=dict)
+    #: Every ``<meta property="article:tag">`` content, in order.
+    tags: list[str] = field(default_factory=list)
+    #: ``href`` of the first ``<link rel="canonical">`` that has one.
+    canonical: str = ""
+    #: Text of the first ``<h1>``.
+    h1: str = ""
+    #: Several linked headlines or teaser blocks: the shape of a listing page.
+    listing_shape: bool = False
+
+    def get(self, name: str) -> str | None:
+        """The first ``<meta>`` named (or with property) ``name``; None if it is blank."""
+        return self.meta.get(name, "").strip() or None
 
 
-def _meta(tree: lxml.html.HtmlElement, name: str) -> str | None:
-    values = tree.xpath(f"//meta[@name='{name}' or @property='{name}']/@content")
-    return values[0].strip() if values and values[0].strip() else None
+_FACT_TAGS = ("meta", "link", "h1", "h2", "h3", "h4", "article")
 
 
-def _language(tree, structured: Structured, page: PageInput, text: str) -> str | None:
+def page_facts(tree: lxml.html.HtmlElement) -> _Facts:
+    facts = _Facts()
+    canonical = h1 = None
+    linked_headings = articles = 0
+    for element in tree.iter(_FACT_TAGS):
+        tag = element.tag
+        if tag == "meta":
+            content = element.get("content")
+            if content is None:
+                continue
+            prop = element.get("property")
+            for key in (element.get("name"), prop):
+                if key is not None:
+                    facts.meta.setdefault(key, content)
+            if prop == "article:tag":
+                facts.tags.append(content)
+        elif tag == "link":
+            if canonical is None and element.get("rel") == "canonical":
+                canonical = element.get("href")
+        elif tag == "article":
+            articles += 1
+        else:
+            if h1 is None and tag == "h1":
+                h1 = element.text_content()
+            if element.find(".//a") is not None:
+                linked_headings += 1
+    facts.canonical = (canonical or "").strip()
+    facts.h1 = h1 or ""
+    facts.listing_shape = linked_headings >= 3 or articles >= 3
+    return facts
+
+
+def _language(
+    tree: lxml.html.HtmlElement, facts: _Facts, structured: Structured, page: PageInput, text: str
+) -> str | None:
     declared = (
         language_code(tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
         or language_code(first_text(structured.get("inLanguage")))
         or language_code(structured.og.get("og:locale"))
-        or language_code(_meta(tree, "language") or page.content_language)
+        or language_code(facts.get("language") or page.content_language)
     )
     if declared and not (declared not in ("ko", "ja", "zh") and cjk_share(text) > 0.3):
         return declared
@@ -254,6 +301,7 @@ def drop_no_text(tree: lxml.html.HtmlElement) -> None:
 def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
+    facts = page_facts(tree)
     doc = run_trafilatura(tree, page.url)  # works on its own copy (trafilatura >= 2.3)
     meta = _LazyMetadata(tree, page.url)  # trafilatura's metadata: only when still needed
     text = (doc.text if doc is not None else None) or ""
@@ -264,7 +312,7 @@ def extract_article(
     published = iso_date(
         first_text(structured.get("datePublished"))
         or og.get("article:published_time")
-        or _meta(tree, "article:published_time")
+        or facts.get("article:published_time")
         or meta.get("date")
     )
     signals = ArticleSignals(
@@ -276,7 +324,7 @@ def extract_article(
         text_length=len(text),
         has_title=bool(html_title),
         has_date=published is not None,
-        listing_shape=_listing_shape(tree),
+        listing_shape=facts.listing_shape,
     )
     detected_by, reason = decide(signals)
     if detected_by is None:
@@ -288,26 +336,25 @@ def extract_article(
         or urlsplit(page.url).hostname
     )
     headline = first_text(structured.get("headline")) or og.get("og:title")
-    h1 = tree.xpath("string(//h1)")
-    text = without_heading(text, headline, html_title, h1)
+    text = without_heading(text, headline, html_title, facts.h1)
     title = clean_title(headline or meta.get("title") or html_title, site_name)
     authors = names(structured.get("author")) or [
-        a for a in [_meta(tree, "author"), og.get("article:author")] if a
+        a for a in [facts.get("author"), og.get("article:author")] if a
     ] or [a for a in [meta.get("author")] if a]  # fmt: skip
     author = clean_author(", ".join(dict.fromkeys(a for a in map(clean_author, authors) if a)))
     modified = iso_date(
         first_text(structured.get("dateModified"))
         or og.get("article:modified_time")
-        or _meta(tree, "article:modified_time")
+        or facts.get("article:modified_time")
     )
     keywords = structured.get("keywords")
-    tag_values = [t for t in tree.xpath("//meta[@property='article:tag']/@content")]
+    tag_values = list(facts.tags)
     if isinstance(keywords, list):
         tag_values += [str(k) for k in keywords]
     elif keywords:
         tag_values.append(str(keywords))
     tag_values += meta.known("tags") + meta.known("categories")
-    canonical = tree.xpath("string(//link[@rel='canonical']/@href)").strip()
+    canonical = facts.canonical
     rating = structured.rating
     item = structured.item or {}
     item_types = [t for t in (item.get("@type"),) if t]
@@ -320,7 +367,7 @@ def extract_article(
             published=published,
             modified=modified,
             site_name=site_name,
-            language=_language(tree, structured, page, text),
+            language=_language(tree, facts, structured, page, text),
             description=og.get("og:description") or meta.known("description") or None,
             canonical_url=urljoin(page.url, canonical) if canonical else None,
             tags=clean_tags(tag_values),

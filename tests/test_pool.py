@@ -162,3 +162,43 @@ def test_unknown_language_model_layout_is_left_to_py3langid(
     assert load_language_model() is False and langid.IDENTIFIER is None
     monkeypatch.undo()
     assert detect_language("A slow film about a lighthouse keeper and the sea around him.") == "en"
+
+
+def test_meta_tags_links_and_headings_feed_the_article() -> None:
+    """Fields a page states only in plain <meta>, <link rel=canonical> and headings."""
+    from pipelines.extraction import analyze_page
+
+    text = "<p>" + "A quiet film about a ferry crossing, shot in one long winter. " * 15 + "</p>"
+    head = (
+        "<title>Ferry | Reel Notes</title>"
+        '<meta name="author" content="  Ines Rocha ">'
+        '<meta name="author" content="Someone Else">'
+        '<meta property="article:published_time" content="2026-03-04T10:00:00Z">'
+        '<meta property="article:modified_time" content="">'
+        '<meta name="article:modified_time" content="2026-03-09">'
+        '<meta property="article:tag" content="Drama"><meta property="article:tag" content="Sea">'
+        '<meta name="language" content="pt-BR">'
+        '<link rel="canonical"><link rel="canonical" href=" /reviews/ferry/ ">'
+    )
+    body = f"<h1>Ferry</h1>{text}<h2><a href='/more/'>More</a></h2>"
+    url = "http://s.test/reviews/ferry/?ref=home"
+    html = f"<html><head>{head}</head><body>{body}</body></html>".encode()
+    article = analyze_page(PageInput(url, html, matches_article_pattern=True)).article
+    assert article is not None
+    assert article.author == "Ines Rocha"  # the first one stated
+    assert article.published.startswith("2026-03-04")
+    assert article.modified is None  # the first one stated is blank
+    assert set(article.tags) >= {"drama", "sea"}  # normalized
+    assert article.language == "pt"
+    assert article.canonical_url == "http://s.test/reviews/ferry/"  # the first with an href
+    assert not article.text.startswith("Ferry")  # the <h1> repeated as the first line is cut
+
+    # With no pattern to go by, three linked headlines make the same page a listing.
+    def page(headings: int) -> PageInput:
+        linked = "".join(f"<h2><a href='/r/{i}/'>Review {i}</a></h2>" for i in range(headings))
+        html = f"<html><head>{head}</head><body>{linked}{text}</body></html>"
+        return PageInput("http://s.test/films/", html.encode())
+
+    assert analyze_page(page(2)).article is not None
+    listing = analyze_page(page(3))
+    assert listing.article is None and listing.not_article == "listing layout"
