@@ -202,3 +202,34 @@ def test_meta_tags_links_and_headings_feed_the_article() -> None:
     assert analyze_page(page(2)).article is not None
     listing = analyze_page(page(3))
     assert listing.article is None and listing.not_article == "listing layout"
+
+
+def test_furniture_is_left_out_of_the_body_but_not_out_of_the_byline() -> None:
+    """Navigation, asides and footers never reach the body text; an author box in an aside
+    still gives the author."""
+    from pipelines.extraction import analyze_page
+
+    text = "".join(
+        f"<p>Part {i} of a long look at a radio play about a night-shift baker and the town "
+        "that sleeps while she works, told in voices and kitchen sounds.</p>"
+        for i in range(8)
+    )
+    html = (
+        "<html><head><title>Night Bread</title></head><body>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/radio/'>Radio menu</a></li></ul></nav>"
+        f"<article><h1>Night Bread</h1>{text}</article>"
+        "<aside><div class='author-box'><div class='author-name'>Mara Quist</div>"
+        "<p>Mara writes about radio.</p></div></aside>"
+        "<footer><p>Footer text of the site, all rights kept.</p></footer>"
+        "</body></html>"
+    ).encode()
+    result = analyze_page(
+        PageInput("http://s.test/reviews/night-bread/", html, matches_article_pattern=True)
+    )
+    article = result.article
+    assert article is not None
+    assert "night-shift baker" in article.text and "Part 7" in article.text
+    for furniture in ("Radio menu", "Mara writes about radio", "Footer text"):
+        assert furniture not in article.text
+    assert article.author == "Mara Quist"
+    assert "http://s.test/radio/" in result.links  # links are read from the whole page
