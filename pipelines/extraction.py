@@ -140,20 +140,26 @@ def links_and_feeds(tree: lxml.html.HtmlElement, url: str) -> tuple[list[str], l
     return list(links), list(feeds)
 
 
-#: Page furniture: trafilatura's own cleaning discards these (``MANUALLY_CLEANED``), but only
-#: after passes over the whole tree (its raw-tree pruning, its tree copies) that they make
-#: slower by a sixth. The metadata reads keep them: author boxes often sit in an ``<aside>``.
-_FURNITURE = etree.XPath("//nav | //aside | //footer")
+#: Page furniture: navigation, asides, and footers other than an article's own. trafilatura's
+#: cleaning discards them (``MANUALLY_CLEANED``), but only after passes over the whole tree
+#: (its raw-tree pruning, its copies) that they slow by a sixth; and htmldate's search for a
+#: date reads every link and text in them (archive widgets, calendars), taking several times
+#: longer and finding dates that are not the page's.
+_FURNITURE = etree.XPath("//nav | //aside | //footer[not(ancestor::article)]")
+
+
+def content_tree(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """A copy of ``tree`` without its furniture, for the body text and the date search.
+    The byline search keeps the whole page: author boxes often sit in an ``<aside>``."""
+    content = copy(tree)
+    for element in _FURNITURE(content):
+        element.drop_tree()  # keeps its tail text
+    return content
 
 
 def run_trafilatura(tree: lxml.html.HtmlElement, url: str) -> trafilatura.settings.Document | None:
-    """Body text; reader comments are left out of it. (Metadata: :class:`_LazyMetadata`.)
-
-    trafilatura gets a copy of ``tree`` without its navigation, asides and footers; ``tree``
-    itself is left as it was."""
-    tree = copy(tree)
-    for element in _FURNITURE(tree):
-        element.drop_tree()  # keeps its tail text
+    """Body text of a :func:`content_tree`; reader comments are left out of it. trafilatura
+    (>= 2.3) works on a copy. (Metadata: :class:`_LazyMetadata`.)"""
     return trafilatura.bare_extraction(
         tree,
         url=url,
@@ -174,8 +180,10 @@ class _LazyMetadata:
     any field is first asked for, then only the search that field needs.
     """
 
-    def __init__(self, tree: lxml.html.HtmlElement, url: str) -> None:
-        self.tree, self.url = tree, url
+    def __init__(
+        self, tree: lxml.html.HtmlElement, content: lxml.html.HtmlElement, url: str
+    ) -> None:
+        self.tree, self.content, self.url = tree, content, url
         self._head: Document | None = None
         self._found: dict[str, Any] = {}
 
@@ -199,7 +207,7 @@ class _LazyMetadata:
     def _search(self, field: str) -> str | None:
         head = self._meta_tags()
         if field == "date":  # htmldate copies the tree it is given
-            return find_date(self.tree, **set_date_params(True), url=head.url or self.url)
+            return find_date(self.content, **set_date_params(True), url=head.url or self.url)
         if field == "title":
             value = head.title or extract_title(self.tree)
         elif field == "author":
@@ -315,8 +323,9 @@ def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
     facts = page_facts(tree)
-    doc = run_trafilatura(tree, page.url)  # works on a copy
-    meta = _LazyMetadata(tree, page.url)  # trafilatura's metadata: only when still needed
+    content = content_tree(tree)
+    doc = run_trafilatura(content, page.url)
+    meta = _LazyMetadata(tree, content, page.url)  # trafilatura's metadata: only when needed
     text = (doc.text if doc is not None else None) or ""
     if not text:
         body = first_text(structured.get("reviewBody", "articleBody"))
@@ -432,7 +441,7 @@ def extract_body(html: bytes, url: str) -> str | None:
     h1 = tree.xpath("string(//h1)")
     title = tree.findtext(".//title")
     drop_no_text(tree)  # as analyze_page does
-    doc = run_trafilatura(tree, url)
+    doc = run_trafilatura(content_tree(tree), url)
     if doc is None or not doc.text:
         return None
     return without_heading(doc.text, title, h1)

@@ -233,3 +233,35 @@ def test_furniture_is_left_out_of_the_body_but_not_out_of_the_byline() -> None:
         assert furniture not in article.text
     assert article.author == "Mara Quist"
     assert "http://s.test/radio/" in result.links  # links are read from the whole page
+
+
+def test_dates_come_from_the_page_not_its_calendar_and_archive_widgets() -> None:
+    """A page that states no date gets none, whatever its navigation and sidebar link to;
+    a date in the article's own footer is still found."""
+    from pipelines.extraction import analyze_page
+
+    text = "".join(
+        f"<p>Paragraph {i}: the album opens with a field recording of rain on a tin roof, "
+        "then lets a single organ note hang for most of a minute.</p>"
+        for i in range(8)
+    )
+    widgets = (
+        "<nav><a href='/cal/2020/1/'>January 2020</a> <a href='/cal/2020/2/'>next</a></nav>"
+        "<aside><h3>Archives</h3><ul><li><a href='/2019/11/'>November 2019</a></li>"
+        "<li><a href='/2019/10/'>October 2019</a></li></ul></aside>"
+        "<footer><p>Site footer, last updated 3 March 2018.</p></footer>"
+    )
+
+    def published(article_footer: str) -> str | None:
+        html = (
+            "<html><head><title>Tin Roof</title></head><body>"
+            f"<article><h1>Tin Roof</h1>{text}{article_footer}</article>{widgets}</body></html>"
+        ).encode()
+        page = PageInput("http://s.test/reviews/tin-roof/", html, matches_article_pattern=True)
+        article = analyze_page(page).article
+        assert article is not None and "organ note" in article.text
+        return article.published
+
+    assert published("") is None
+    dated = published("<footer><p>Published on 12 May 2021</p></footer>")
+    assert dated is not None and dated.startswith("2021-05-12")
