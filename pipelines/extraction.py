@@ -150,11 +150,28 @@ _FURNITURE = etree.XPath("//nav | //aside | //footer[not(ancestor::article)]")
 
 def content_tree(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     """A copy of ``tree`` without its furniture, for the body text and the date search.
-    The byline search keeps the whole page: author boxes often sit in an ``<aside>``."""
+    The byline search keeps the whole page: author boxes often sit in an ``<aside>``.
+
+    An element holding half the page's text or more, most of it outside links, is not
+    furniture but the page itself (broken markup: an unclosed ``<aside>`` wraps everything
+    after it). It stays, as a ``<div>``, or trafilatura's own cleaning would discard the page
+    with it. (A menu bigger than a short review is mostly link text, and goes.)
+    """
     content = copy(tree)
-    for element in _FURNITURE(content):
-        element.drop_tree()  # keeps its tail text
+    furniture = _FURNITURE(content)
+    if furniture:
+        half = len(content.text_content()) / 2
+        for element in furniture:
+            text = len(element.text_content())
+            if text >= half and _link_text(element) < text / 2:
+                element.tag = "div"
+            else:
+                element.drop_tree()  # keeps its tail text
     return content
+
+
+def _link_text(element: lxml.html.HtmlElement) -> int:
+    return sum(len(link.text_content()) for link in element.iter("a"))
 
 
 def run_trafilatura(tree: lxml.html.HtmlElement, url: str) -> trafilatura.settings.Document | None:

@@ -265,3 +265,36 @@ def test_dates_come_from_the_page_not_its_calendar_and_archive_widgets() -> None
     assert published("") is None
     dated = published("<footer><p>Published on 12 May 2021</p></footer>")
     assert dated is not None and dated.startswith("2021-05-12")
+
+
+@pytest.mark.parametrize("tag", ["nav", "aside", "footer"])
+def test_a_page_wrapped_in_an_unclosed_furniture_tag_keeps_its_body(tag: str) -> None:
+    """Broken markup: an unclosed <nav>, <aside> or <footer> before the article holds the
+    whole rest of the page. That is the page, not furniture; a big menu still is furniture."""
+    from pipelines.extraction import analyze_page
+
+    text = "".join(
+        f"<p>Part {i}: a film about a canal boat and the family who live on it through one "
+        "dry summer, told from the lock keeper's side.</p>"
+        for i in range(8)
+    )
+    html = (
+        f"<html><head><title>Canal</title></head><body><{tag}><a href='/'>Home</a> "
+        f"<a href='/films/'>Films</a><article><h1>Canal</h1>{text}</article></body></html>"
+    ).encode()
+    article = analyze_page(
+        PageInput("http://s.test/reviews/canal/", html, matches_article_pattern=True)
+    ).article
+    assert article is not None and "Part 7" in article.text and "lock keeper" in article.text
+
+    menu = "".join(
+        f"<li><a href='/c/{i}/'>Category number {i} of reviews</a></li>" for i in range(90)
+    )
+    html = (
+        f"<html><head><title>Bees</title></head><body><{tag}><ul>{menu}</ul></{tag}>"
+        f"<article><h1>Bees</h1>{text[:400]}</article></body></html>"
+    ).encode()
+    article = analyze_page(
+        PageInput("http://s.test/reviews/bees/", html, matches_article_pattern=True)
+    ).article
+    assert article is not None and "Part 0" in article.text and "Category" not in article.text
