@@ -455,10 +455,9 @@ def extract_body(html: bytes, url: str) -> str | None:
     tree = parse(decode(html, None)[1], url)
     if tree is None:
         return None
-    h1 = tree.xpath("string(//h1)")
     title = tree.findtext(".//title")
     drop_no_text(tree)  # as analyze_page does
     doc = run_trafilatura(content_tree(tree), url)
     if doc is None or not doc.text:
         return None
-    return without_heading(doc.text, title, h1)
+    return without_heading(doc.text, title, page_facts(tree).h1)

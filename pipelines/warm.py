@@ -35,7 +35,8 @@ def warm_up() -> None:
     model = threading.Thread(target=_load_language_model, name="warm-language-model")
     model.start()
     try:
-        from pipelines.extraction import PageInput, analyze_page
+        from pipelines.extraction import analyze_page
+        from pipelines.page import PageInput
 
         # lang given: the model is the other thread's to load
         html = f'<html lang="en"><body><p>{_TEXT}</p></body></html>'.encode()

@@ -164,6 +164,18 @@ def test_unknown_language_model_layout_is_left_to_py3langid(
     assert detect_language("A slow film about a lighthouse keeper and the sea around him.") == "en"
 
 
+def review_page(url: str, body: str, head: str = "") -> PageAnalysis:
+    """analyze_page on a page matching the source's article pattern."""
+    from pipelines.extraction import analyze_page
+
+    html = f"<html><head>{head}</head><body>{body}</body></html>".encode()
+    return analyze_page(PageInput(url, html, matches_article_pattern=True))
+
+
+def paragraphs(sentence: str, count: int = 8) -> str:
+    return "".join(f"<p>Part {i}: {sentence}</p>" for i in range(count))
+
+
 def test_meta_tags_links_and_headings_feed_the_article() -> None:
     """Fields a page states only in plain <meta>, <link rel=canonical> and headings."""
     from pipelines.extraction import analyze_page
@@ -181,9 +193,7 @@ def test_meta_tags_links_and_headings_feed_the_article() -> None:
         '<link rel="canonical"><link rel="canonical" href=" /reviews/ferry/ ">'
     )
     body = f"<h1>Ferry</h1>{text}<h2><a href='/more/'>More</a></h2>"
-    url = "http://s.test/reviews/ferry/?ref=home"
-    html = f"<html><head>{head}</head><body>{body}</body></html>".encode()
-    article = analyze_page(PageInput(url, html, matches_article_pattern=True)).article
+    article = review_page("http://s.test/reviews/ferry/?ref=home", body, head).article
     assert article is not None
     assert article.author == "Ines Rocha"  # the first one stated
     assert article.published.startswith("2026-03-04")
@@ -207,25 +217,18 @@ def test_meta_tags_links_and_headings_feed_the_article() -> None:
 def test_furniture_is_left_out_of_the_body_but_not_out_of_the_byline() -> None:
     """Navigation, asides and footers never reach the body text; an author box in an aside
     still gives the author."""
-    from pipelines.extraction import analyze_page
-
-    text = "".join(
-        f"<p>Part {i} of a long look at a radio play about a night-shift baker and the town "
-        "that sleeps while she works, told in voices and kitchen sounds.</p>"
-        for i in range(8)
+    text = paragraphs(
+        "a long look at a radio play about a night-shift baker and the town that sleeps while"
+        " she works, told in voices and kitchen sounds."
     )
-    html = (
-        "<html><head><title>Night Bread</title></head><body>"
+    body = (
         "<nav><ul><li><a href='/'>Home</a></li><li><a href='/radio/'>Radio menu</a></li></ul></nav>"
         f"<article><h1>Night Bread</h1>{text}</article>"
         "<aside><div class='author-box'><div class='author-name'>Mara Quist</div>"
         "<p>Mara writes about radio.</p></div></aside>"
         "<footer><p>Footer text of the site, all rights kept.</p></footer>"
-        "</body></html>"
-    ).encode()
-    result = analyze_page(
-        PageInput("http://s.test/reviews/night-bread/", html, matches_article_pattern=True)
     )
+    result = review_page("http://s.test/reviews/night-bread/", body, "<title>Night Bread</title>")
     article = result.article
     assert article is not None
     assert "night-shift baker" in article.text and "Part 7" in article.text
@@ -238,12 +241,9 @@ def test_furniture_is_left_out_of_the_body_but_not_out_of_the_byline() -> None:
 def test_dates_come_from_the_page_not_its_calendar_and_archive_widgets() -> None:
     """A page that states no date gets none, whatever its navigation and sidebar link to;
     a date in the article's own footer is still found."""
-    from pipelines.extraction import analyze_page
-
-    text = "".join(
-        f"<p>Paragraph {i}: the album opens with a field recording of rain on a tin roof, "
-        "then lets a single organ note hang for most of a minute.</p>"
-        for i in range(8)
+    text = paragraphs(
+        "the album opens with a field recording of rain on a tin roof, then lets a single"
+        " organ note hang for most of a minute."
     )
     widgets = (
         "<nav><a href='/cal/2020/1/'>January 2020</a> <a href='/cal/2020/2/'>next</a></nav>"
@@ -253,14 +253,10 @@ def test_dates_come_from_the_page_not_its_calendar_and_archive_widgets() -> None
     )
 
     def published(article_footer: str) -> str | None:
-        html = (
-            "<html><head><title>Tin Roof</title></head><body>"
-            f"<article><h1>Tin Roof</h1>{text}{article_footer}</article>{widgets}</body></html>"
-        ).encode()
-        page = PageInput("http://s.test/reviews/tin-roof/", html, matches_article_pattern=True)
-        article = analyze_page(page).article
-        assert article is not None and "organ note" in article.text
-        return article.published
+        body = f"<article><h1>Tin Roof</h1>{text}{article_footer}</article>{widgets}"
+        article = review_page("http://s.test/reviews/tin-roof/", body, "<title>Tin Roof</title>")
+        assert article.article is not None and "organ note" in article.article.text
+        return article.article.published
 
     assert published("") is None
     dated = published("<footer><p>Published on 12 May 2021</p></footer>")
@@ -271,30 +267,18 @@ def test_dates_come_from_the_page_not_its_calendar_and_archive_widgets() -> None
 def test_a_page_wrapped_in_an_unclosed_furniture_tag_keeps_its_body(tag: str) -> None:
     """Broken markup: an unclosed <nav>, <aside> or <footer> before the article holds the
     whole rest of the page. That is the page, not furniture; a big menu still is furniture."""
-    from pipelines.extraction import analyze_page
-
-    text = "".join(
-        f"<p>Part {i}: a film about a canal boat and the family who live on it through one "
-        "dry summer, told from the lock keeper's side.</p>"
-        for i in range(8)
+    text = paragraphs(
+        "a film about a canal boat and the family who live on it through one dry summer, told"
+        " from the lock keeper's side."
     )
-    html = (
-        f"<html><head><title>Canal</title></head><body><{tag}><a href='/'>Home</a> "
-        f"<a href='/films/'>Films</a><article><h1>Canal</h1>{text}</article></body></html>"
-    ).encode()
-    article = analyze_page(
-        PageInput("http://s.test/reviews/canal/", html, matches_article_pattern=True)
-    ).article
+    links = "<a href='/'>Home</a> <a href='/films/'>Films</a>"
+    body = f"<{tag}>{links}<article><h1>Canal</h1>{text}</article>"
+    article = review_page("http://s.test/reviews/canal/", body, "<title>Canal</title>").article
     assert article is not None and "Part 7" in article.text and "lock keeper" in article.text
 
     menu = "".join(
         f"<li><a href='/c/{i}/'>Category number {i} of reviews</a></li>" for i in range(90)
     )
-    html = (
-        f"<html><head><title>Bees</title></head><body><{tag}><ul>{menu}</ul></{tag}>"
-        f"<article><h1>Bees</h1>{text[:400]}</article></body></html>"
-    ).encode()
-    article = analyze_page(
-        PageInput("http://s.test/reviews/bees/", html, matches_article_pattern=True)
-    ).article
+    body = f"<{tag}><ul>{menu}</ul></{tag}><article><h1>Bees</h1>{text[:400]}</article>"
+    article = review_page("http://s.test/reviews/bees/", body, "<title>Bees</title>").article
     assert article is not None and "Part 0" in article.text and "Category" not in article.text
