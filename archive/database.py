@@ -18,6 +18,16 @@ from archive.migrations import migrate
 logger = logging.getLogger(__name__)
 
 
+def completes(outcome: str) -> bool:
+    """Did a run that ended so complete its crawl (so the next run starts afresh)? Any
+    other outcome (killed, stopped, a failed write) leaves the frontier to the next run."""
+    return outcome == "finished" or outcome.startswith("closespider")
+
+
+#: The SQL form of :func:`completes`, over ``crawls.outcome``.
+_COMPLETED = "(outcome = 'finished' or outcome like 'closespider%')"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -122,13 +132,18 @@ class ArchiveDB:
         return int(table.last_pk)
 
     def unfinished_capture(self, key: str, url: str) -> tuple[int, CaptureRow] | None:
-        """The capture of ``url`` made by an earlier, unfinished run of crawl ``key``."""
+        """The capture of ``url`` made by an unfinished run of crawl ``key`` that the
+        current run continues: one after the key's last run that ended (an interrupted run
+        of an earlier crawl that was later finished holds that crawl's pages, not this one's).
+        """
         row = self.db.execute(
             "select c.* from captures c join crawls k on k.id = c.crawl_id"
-            " where k.crawl_key = ? and c.url = ?"
-            " and k.outcome in ('interrupted', 'shutdown', 'warc_write_failed')"
+            " where k.crawl_key = :key and c.url = :url"
+            " and k.outcome is not null"  # not the current run
+            " and k.id > coalesce((select max(id) from crawls where crawl_key = :key"
+            f" and {_COMPLETED}), 0)"
             " order by c.id desc limit 1",
-            [key, url],
+            {"key": key, "url": url},
         ).fetchone()
         if row is None:
             return None

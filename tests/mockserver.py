@@ -212,7 +212,8 @@ class FixtureHandler(BaseHTTPRequestHandler):
 
     def _tree(self, path: str) -> None:
         """Mode "tree": ``/many/1/`` to ``/many/{tree_size}/``, each linking to its two
-        children, a little slow; nothing else exists."""
+        children, a little slow; nothing else exists. Every page's text names
+        ``server.edition`` (edit the whole site by changing it)."""
         m = _MANY.match(path)
         if not m or not 1 <= int(m.group(1)) <= self.server.tree_size:
             return self._send(404, b"not found", "text/plain")
@@ -222,8 +223,9 @@ class FixtureHandler(BaseHTTPRequestHandler):
             f'<a href="/many/{c}/">page {c}</a> ' for c in (2 * n, 2 * n + 1)
             if c <= self.server.tree_size
         )  # fmt: skip
+        edition = self.server.edition
         return self._send(200, self._page(
-            f"Page {n}", f"<article><h1>Page {n}</h1><p>Review number {n}. "
+            f"Page {n}", f"<article><h1>Page {n}</h1><p>Review number {n}, edition {edition}. "
             + "Words about it. " * 40 + f"</p></article>{links}",
             head='<meta property="og:type" content="article">',
         ))  # fmt: skip

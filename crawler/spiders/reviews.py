@@ -28,7 +28,7 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from archive.database import ArchiveDB, last_response
+from archive.database import ArchiveDB, completes, last_response
 from archive.frontier import Frontier
 from crawler.archived import as_async, captured_response, unchanged_page
 from crawler.failure_kinds import classify
@@ -117,7 +117,7 @@ class ReviewsSpider(scrapy.Spider):
         self.extraction.close()
         if self._archive_con is not None:
             self._archive_con.close()
-        if reason == "finished" or reason.startswith("closespider"):
+        if completes(reason):
             self.frontier.clear()  # done: the next crawl starts afresh
         self.frontier.close()
 
