@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -48,12 +49,16 @@ class Scope:
     redirects to another host (``example.com`` to ``www.example.com``) brings that host in."""
 
     hosts: set[tuple[str, int]]
+    #: The seeds' own hosts, as given: the only ones exempt from the private-address check
+    #: (hosts adopted later, from a seed's redirect, are not).
+    seed_hosts: frozenset[tuple[str, int]] = frozenset()
 
     @classmethod
     def from_seeds(cls, seeds: Iterable[str]) -> Scope:
         scope = cls(set())
         for seed in seeds:
             scope.adopt(seed)
+        scope.seed_hosts = frozenset(scope.hosts)
         return scope
 
     def adopt(self, url: str) -> None:
@@ -73,7 +78,10 @@ class Scope:
     @property
     def private(self) -> bool:
         """Are the seeds on this machine or a private network (a local test site, say)?"""
-        return any(private_host(f"http://{host}/") for host, _ in self.hosts)
+        return any(private_host(f"http://{host}/") for host, _ in self.seed_hosts)
+
+    def is_seed_host(self, url: str) -> bool:
+        return host_key(url) in self.seed_hosts
 
 
 #: Query parameters that only track, share or hold a session: the page is the same without
@@ -86,10 +94,23 @@ JUNK_PARAMS = frozenset(
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#]*", re.IGNORECASE)
 
 
+def strip_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``: credentials in a link are never sent, stored or
+    logged (the page is fetched as anyone would see it)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def clean_link(url: str) -> str:
-    """``url`` without a fragment, tracking or session parameters (``utm_*``, ``fbclid``,
-    ``replytocom``, ``;jsessionid=``...); the other parameters keep their order and bytes."""
-    url = _PATH_SESSION.sub("", url.split("#", 1)[0])
+    """``url`` without credentials, a fragment, tracking or session parameters (``utm_*``,
+    ``fbclid``, ``replytocom``, ``;jsessionid=``...); the other parameters keep their order
+    and bytes."""
+    url = _PATH_SESSION.sub("", strip_userinfo(url).split("#", 1)[0])
     base, sep, query = url.partition("?")
     if not sep:
         return url
@@ -102,16 +123,49 @@ def clean_link(url: str) -> str:
     return base + ("?" + "&".join(kept) if kept else "")
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host written as an IP literal stands for, in every spelling a resolver
+    takes: ``127.0.0.1``, ``127.1``, ``2130706433``, ``0x7f000001``, ``0177.0.0.1``,
+    ``[::ffff:127.0.0.1]``. None for a name."""
+    host = host.strip("[]")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if not host or not host[0].isdigit():
+        return None  # inet_aton reads only numbers; a name starts with a letter or is all digits
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def forbidden_address(address: IPAddress) -> bool:
+    """Is ``address`` off the public internet: loopback, private, link-local (169.254/16,
+    fe80::/10), unique-local, shared (100.64/10), 0.0.0.0/8, multicast, reserved; or an IPv6
+    address that carries such an IPv4 one (IPv4-mapped, 6to4, NAT64)?"""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is None and address in _NAT64:
+            carried = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if carried is not None:
+            return forbidden_address(carried)
+    return not address.is_global or address.is_multicast
+
+
 def private_host(url: str) -> bool:
-    """Is the URL's host this machine or a private network, written as such?"""
+    """Is the URL's host this machine or a private network, written as such (in any
+    spelling of an address)? Names are judged by what they resolve to, at connection time
+    (:mod:`crawler.middlewares.scope`)."""
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local
+    address = literal_address(host)
+    return address is not None and forbidden_address(address)
 
 
 def url_pattern(url: str) -> str:

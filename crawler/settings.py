@@ -103,3 +103,6 @@ REVIEWARC_EXTRACT_TIMEOUT = 60
 REVIEWARC_REQUISITES = True
 REVIEWARC_MAX_DEPTH = 20  # hops from a seed, like Heritrix's maxHops
 REVIEWARC_INCREMENTAL = True
+REVIEWARC_PRIVATE_ADDRESSES = "auto"  # or "seeds": only the seeds' own hosts may be private
+REVIEWARC_SITEMAP_MAX_DEPTH = 3  # sitemap indexes nested in sitemap indexes
+REVIEWARC_SITEMAP_MAX_FILES = 1000  # sitemaps and sitemap indexes fetched per crawl

@@ -53,6 +53,16 @@ class ReviewarcConfig:
     extract_workers: int | None = None
     #: ``REVIEWARC_EXTRACT_TIMEOUT``: seconds one page may take to extract.
     extract_timeout: float = 60.0
+    #: ``REVIEWARC_PRIVATE_ADDRESSES``: which hosts may be on loopback, private, link-local
+    #: or other non-public addresses (judged by the address connected to). ``auto``: every
+    #: host when a seed is written as such an address (a local site), else the seeds' own
+    #: hosts only; ``seeds``: the seeds' own hosts only.
+    private_addresses: str = "auto"
+    #: ``REVIEWARC_SITEMAP_MAX_DEPTH``: sitemap indexes followed inside sitemap indexes (the
+    #: protocol allows none; some sites nest a level or two).
+    sitemap_max_depth: int = 3
+    #: ``REVIEWARC_SITEMAP_MAX_FILES``: sitemaps and sitemap indexes fetched per crawl.
+    sitemap_max_files: int = 1000
 
     @classmethod
     def from_settings(cls, settings: Any) -> ReviewarcConfig:
@@ -78,4 +88,16 @@ class ReviewarcConfig:
                 else settings.getint("REVIEWARC_EXTRACT_WORKERS")
             ),
             extract_timeout=settings.getfloat("REVIEWARC_EXTRACT_TIMEOUT", 60.0),
+            private_addresses=_choice(
+                settings, "REVIEWARC_PRIVATE_ADDRESSES", "auto", ("auto", "seeds")
+            ),
+            sitemap_max_depth=settings.getint("REVIEWARC_SITEMAP_MAX_DEPTH", 3),
+            sitemap_max_files=settings.getint("REVIEWARC_SITEMAP_MAX_FILES", 1000),
         )
+
+
+def _choice(settings: Any, name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = str(settings.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value

@@ -59,6 +59,8 @@ def test_clean_link_drops_tracking_and_sessions_only() -> None:
 
 
 def test_requisites_from_a_public_site_never_reach_private_addresses() -> None:
+    import asyncio
+
     import pytest
     from scrapy import Request, Spider
     from scrapy.exceptions import IgnoreRequest
@@ -70,6 +72,11 @@ def test_requisites_from_a_public_site_never_reach_private_addresses() -> None:
     assert private_host("http://127.0.0.1:8080/x") and private_host("http://10.1.2.3/")
     assert private_host("http://localhost/") and private_host("http://[::1]/")
     assert not private_host("http://93.184.216.34/") and not private_host("http://cdn.test/")
+    # Every spelling of an address is that address.
+    for spelling in ("127.1", "2130706433", "0x7f000001", "0177.0.0.1", "[::ffff:127.0.0.1]",
+                     "0.0.0.0", "169.254.169.254", "[fe80::1]", "[fd00::1]", "224.0.0.1",
+                     "100.64.0.1", "[::ffff:10.0.0.1]", "[64:ff9b::7f00:1]"):  # fmt: skip
+        assert private_host(f"http://{spelling}/"), spelling
 
     class Public(Spider):
         name = "public"
@@ -78,10 +85,15 @@ def test_requisites_from_a_public_site_never_reach_private_addresses() -> None:
     crawler = get_crawler(Public)
     crawler.spider = Public()
     middleware = ScopeMiddleware.from_crawler(crawler)
+
+    def decide(request: Request) -> None:
+        return asyncio.run(middleware.process_request(request))
+
     requisite = {ANY_HOST_META: True}
-    assert middleware.process_request(Request("https://cdn.test/a.css", meta=requisite)) is None
-    for url in ("http://127.0.0.1/admin.png", "http://192.168.1.1/x.css"):
-        with pytest.raises(IgnoreRequest):
-            middleware.process_request(Request(url, meta=requisite))
+    assert decide(Request("https://93.184.216.34/a.css", meta=requisite)) is None
+    for url in ("http://127.0.0.1/admin.png", "http://192.168.1.1/x.css", "http://127.1:80/",
+                "http://2130706433/", "http://[::ffff:127.0.0.1]/x"):  # fmt: skip
+        with pytest.raises(IgnoreRequest, match="private address refused"):
+            decide(Request(url, meta=requisite))
     with pytest.raises(IgnoreRequest):
-        middleware.process_request(Request("https://cdn.test/page.html"))
+        decide(Request("https://cdn.test/page.html"))

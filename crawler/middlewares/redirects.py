@@ -6,6 +6,9 @@ leaving no trace of why the page never arrived. Just outside Scrapy's RedirectMi
 this sees the 3xx first: a ``Location`` that leads back into the chain raises
 ``IgnoreRequest``, which reaches the spider's errback and becomes a ``redirect`` failure row.
 The 3xx itself is already archived (the capture middleware is outermost).
+
+A ``Location`` with credentials (``http://user:password@host/``) is handed on without them,
+so that RedirectMiddleware neither sends nor logs them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from w3lib.url import safe_url_string
 
+from crawler.scope import strip_userinfo
+
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
@@ -25,6 +30,9 @@ class RedirectLoopMiddleware:
         if response.status not in REDIRECT_STATUSES or not location:
             return response
         target = safe_url_string(urljoin(request.url, location.decode("latin-1").strip()))
+        if strip_userinfo(target) != target:
+            target = strip_userinfo(target)
+            response = response.replace(headers={**response.headers, b"Location": target})
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target.split("#", 1)[0] in {url.split("#", 1)[0] for url in chain}:
             raise IgnoreRequest(f"Redirect loop: {' -> '.join([*chain, target])}")

@@ -34,7 +34,7 @@ from crawler.archived import as_async, captured_response, unchanged_page
 from crawler.failure_kinds import classify
 from crawler.frontier import crawl_key
 from crawler.middlewares.scope import ANY_HOST_META
-from crawler.scope import Scope, TrapGuard, clean_link
+from crawler.scope import Scope, TrapGuard, clean_link, strip_userinfo
 from pipelines.config import ReviewarcConfig
 from pipelines.items import CAPTURE_META, ArticleItem, FetchFailure
 from pipelines.page import PageInput, is_html_page, xml_root
@@ -78,7 +78,7 @@ class ReviewsSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.seeds = split_urls(url)
+        self.seeds = [strip_userinfo(seed) for seed in split_urls(url)]
         if not self.seeds:
             raise ValueError("no seed URL: pass -a url=https://site.example/")
         self.article_pattern = re.compile(article_pattern) if article_pattern else None
@@ -153,8 +153,9 @@ class ReviewsSpider(scrapy.Spider):
 
     def page_request(self, url: str, found_by: str, **meta: Any) -> Request:
         return Request(
-            url, callback=self.parse, errback=self.on_error, meta={"found_by": found_by, **meta}
-        )
+            strip_userinfo(url), callback=self.parse, errback=self.on_error,
+            meta={"found_by": found_by, **meta},
+        )  # fmt: skip
 
     async def resume(self) -> AsyncIterator[Any]:
         """Pick up what an earlier run of this crawl left when it was killed: requests it
@@ -193,7 +194,7 @@ class ReviewsSpider(scrapy.Spider):
         """A stylesheet, image, script or font a page needs: fetched whatever its host, not
         counted as a hop, and read only for the URLs a stylesheet refers to."""
         return Request(
-            url,
+            strip_userinfo(url),
             callback=self.parse_requisite,
             errback=self.on_error,
             meta={"found_by": "requisite", ANY_HOST_META: True, "depth_reset": True},
