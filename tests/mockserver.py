@@ -14,6 +14,7 @@ import re
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -317,3 +318,56 @@ class FixtureServer(ThreadingHTTPServer):
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
+
+
+Page = tuple[int, dict[str, str], str]
+
+
+class PagesServer(ThreadingHTTPServer):
+    """A site made of a dict: path (without query) -> (status, headers, body), or a function
+    of the path giving one (``routes``, tried when ``pages`` has no entry). Starts at once on
+    127.0.0.1, port chosen at run time; logs each request's path and headers."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        pages: dict[str, Page],
+        routes: Callable[[str], Page | None] | None = None,
+    ) -> None:
+        super().__init__(("127.0.0.1", 0), _PagesHandler)
+        self.pages = pages
+        self.routes = routes
+        self.log: list[tuple[str, dict[str, str]]] = []
+        self.port = self.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.log]
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _PagesHandler(BaseHTTPRequestHandler):
+    server: PagesServer
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.server.log.append((self.path, dict(self.headers)))
+        path = self.path.split("?")[0]
+        page = self.server.pages.get(path)
+        if page is None and self.server.routes is not None:
+            page = self.server.routes(path)
+        status, headers, body = page or (404, {}, "<p>no such page</p>")
+        data = body.encode()
+        self.send_response(status)
+        for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

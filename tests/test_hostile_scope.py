@@ -7,49 +7,16 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_reviewarc
+from tests.mockserver import PagesServer as Server
 
 SECRET = "LOCAL-SERVICE-SECRET-7731"
 PASSWORD = "Hunter2Password"
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, pages: dict[str, tuple[int, dict[str, str], str]]) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.pages = pages
-        self.log: list[tuple[str, dict[str, str]]] = []
-        self.port = self.server_address[1]
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.server.log.append((self.path, dict(self.headers)))
-        status, headers, body = self.server.pages.get(
-            self.path.split("?")[0], (404, {}, "<p>no such page</p>")
-        )
-        data = body.encode()
-        self.send_response(status)
-        headers = {"Content-Type": "text/html; charset=utf-8", **headers}
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 def article(title: str, head: str = "", body: str = "") -> str:
@@ -90,9 +57,8 @@ def servers() -> Iterator[tuple[Server, Server]]:
         "/after-move/": (200, {}, article("After the move")),
     })  # fmt: skip
     yield site, service
-    for server in (site, service):
-        server.shutdown()
-        server.server_close()
+    site.stop()
+    service.stop()
 
 
 def test_other_spellings_of_loopback_are_refused_and_credentials_never_leave_the_page(

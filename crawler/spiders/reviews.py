@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -42,6 +43,9 @@ from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 from pipelines.requisites import MAX_REQUISITES, css_urls
 
 logger = logging.getLogger(__name__)
+
+#: Entries read from one sitemap or sitemap index: the protocol's limit (sitemaps.org).
+SITEMAP_MAX_URLS = 50_000
 
 
 def split_urls(value: str | Iterable[str] | None) -> list[str]:
@@ -85,6 +89,7 @@ class ReviewsSpider(scrapy.Spider):
         self.source = source
         self.scope = Scope.from_seeds(self.seeds)
         self._archive_con: sqlite3.Connection | None = None
+        self._sitemaps = 0  # sitemap files requested by this run
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReviewsSpider:
@@ -148,8 +153,8 @@ class ReviewsSpider(scrapy.Spider):
         for seed in self.seeds:
             yield self.page_request(seed, "seed")
         origins = dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, self.seeds))
-        for origin in origins:
-            yield self.sitemap_request(origin + "/sitemap.xml")
+        for request in self.sitemap_requests([o + "/sitemap.xml" for o in origins], 0):
+            yield request
 
     def page_request(self, url: str, found_by: str, **meta: Any) -> Request:
         return Request(
@@ -187,8 +192,25 @@ class ReviewsSpider(scrapy.Spider):
         finally:
             archive.close()
 
-    def sitemap_request(self, url: str) -> Request:
-        return self.page_request(url, "sitemap")
+    def sitemap_requests(self, urls: Iterable[str], depth: int) -> Iterator[Request]:
+        """Requests for sitemaps (``depth``: how many sitemap indexes led to them), within
+        ``REVIEWARC_SITEMAP_MAX_DEPTH`` and ``REVIEWARC_SITEMAP_MAX_FILES``, so that a chain
+        or a flood of sitemap indexes ends."""
+        if depth > self.config.sitemap_max_depth:
+            self.crawler.stats.inc_value("reviewarc/sitemap/too_deep")
+            logger.warning("Sitemap indexes nested deeper than %d: not followed",
+                           self.config.sitemap_max_depth)  # fmt: skip
+            return
+        for url in urls:
+            if self._sitemaps >= self.config.sitemap_max_files:
+                self.crawler.stats.inc_value("reviewarc/sitemap/over_budget")
+                if self._sitemaps == self.config.sitemap_max_files:
+                    logger.warning("%d sitemaps requested: no more are followed in this crawl",
+                                   self._sitemaps)  # fmt: skip
+                    self._sitemaps += 1
+                continue
+            self._sitemaps += 1
+            yield self.page_request(url, "sitemap", sitemap_depth=depth)
 
     def requisite_request(self, url: str) -> Request:
         """A stylesheet, image, script or font a page needs: fetched whatever its host, not
@@ -218,9 +240,9 @@ class ReviewsSpider(scrapy.Spider):
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
         """Follow the sitemaps a robots.txt names (Scrapy's ``robots_parsed`` signal)."""
         rp = getattr(robotparser, "rp", None)
-        for url in getattr(rp, "sitemaps", None) or []:
-            if self.scope.allows(url):
-                self.crawler.engine.crawl(self.sitemap_request(url))
+        urls = [url for url in getattr(rp, "sitemaps", None) or [] if self.scope.allows(url)]
+        for sitemap in self.sitemap_requests(urls, 0):
+            self.crawler.engine.crawl(sitemap)
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
         article = None
@@ -322,7 +344,9 @@ class ReviewsSpider(scrapy.Spider):
         except Exception as e:  # lxml raises several types on broken XML
             logger.warning("Unreadable sitemap %s: %s", response.url, e)
             return
-        for entry in sitemap:
+        depth = response.meta.get("sitemap_depth", 0)
+        children: list[str] = []
+        for entry in islice(sitemap, SITEMAP_MAX_URLS):
             loc = entry.get("loc")
             if not loc:
                 continue
@@ -330,7 +354,7 @@ class ReviewsSpider(scrapy.Spider):
             if not self.scope.allows(url):
                 continue
             if sitemap.type == "sitemapindex":
-                yield self.sitemap_request(url)
+                children.append(url)
             elif self._may_hop(response):
                 freshness = self.freshness(url, entry.get("lastmod"))
                 if freshness == "unchanged":
@@ -339,6 +363,7 @@ class ReviewsSpider(scrapy.Spider):
                 request = self.page_request(url, "sitemap", lastmod=entry.get("lastmod"))
                 # New and changed pages first.
                 yield request.replace(priority=10) if freshness else request
+        yield from self.sitemap_requests(children, depth + 1)
 
     def freshness(self, url: str, lastmod: str | None) -> str | None:
         """``"new"``, ``"changed"`` or ``"unchanged"`` (a sitemap's lastmod against the
