@@ -61,6 +61,12 @@ class Frontier:
         ).fetchall()
         return (Pending(*row) for row in rows)
 
+    def is_done(self, fingerprint: str) -> bool:
+        row = self.con.execute(
+            "select state from frontier where key = ? and fingerprint = ?", [self.key, fingerprint]
+        ).fetchone()
+        return row is not None and row[0] == "done"
+
     def add(self, fingerprint: str, url: str, kind: str, depth: int) -> None:
         self._begin()
         self.con.execute(

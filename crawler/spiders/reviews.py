@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 from archive.database import ArchiveDB, completes, last_response
 from archive.frontier import Frontier
 from crawler.archived import as_async, captured_response, unchanged_page
+from crawler.canonical import CanonicalWaits
 from crawler.failure_kinds import classify
 from crawler.frontier import crawl_key
 from crawler.middlewares.scope import ANY_HOST_META
@@ -43,6 +44,9 @@ from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 from pipelines.requisites import MAX_REQUISITES, css_urls
 
 logger = logging.getLogger(__name__)
+
+#: ``response.meta`` key: the page's article waits on its canonical URL (page not done yet).
+DEFERRED_META = "reviewarc_canonical_wait"
 
 #: Entries read from one sitemap or sitemap index: the protocol's limit (sitemaps.org).
 SITEMAP_MAX_URLS = 50_000
@@ -106,6 +110,7 @@ class ReviewsSpider(scrapy.Spider):
         spider.crawl_key = crawl_key(config.source or spider.source, spider.seeds)
         (config.data_dir / "state").mkdir(parents=True, exist_ok=True)
         spider.frontier = Frontier(config.data_dir / "state" / "frontier.db", spider.crawl_key)
+        spider.canonical = CanonicalWaits(earlier=spider.handled_before)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
@@ -250,10 +255,35 @@ class ReviewsSpider(scrapy.Spider):
             if isinstance(output, ArticleItem):
                 article = output
             yield self.recorded(output, response)
-        if article is None:
-            self.mark_done(response.request)
-        else:  # done once the article is stored, not before
+        if article is not None:  # done once the article is stored, not before
             article.on_stored = partial(self.mark_done, response.request)
+        elif not response.meta.get(DEFERRED_META):  # else done when the canonical URL is
+            self.mark_done(response.request)
+        for output in self.settle_canonical(response.request, article is not None):
+            yield output
+
+    def settle_canonical(self, request: Request | None, stored: bool) -> Iterator[ArticleItem]:
+        """The articles that waited on this page as their canonical URL: stored now if the
+        page gave no article, else dropped (their pages are done either way)."""
+        if request is None:
+            return
+        release, drop = self.canonical.settle(self._urls_of(request), stored)
+        for item in drop:
+            self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
+            if item.on_stored is not None:
+                item.on_stored()
+        yield from release
+
+    def handled_before(self, url: str) -> tuple[bool, bool]:
+        """For :class:`CanonicalWaits`: did an earlier run of this crawl handle ``url``
+        (resuming), and is an article stored for it?"""
+        if not self.frontier.is_done(self.crawler.request_fingerprinter.fingerprint(
+            Request(url)).hex()):  # fmt: skip
+            return False, False
+        con = self.archive_con()
+        return True, con.execute(
+            "select 1 from articles where url = ?", [url]
+        ).fetchone() is not None
 
     async def _parse(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 304:
@@ -317,14 +347,30 @@ class ReviewsSpider(scrapy.Spider):
         if self.config.requisites and (article is not None or self.config.archive_only):
             for url in analysis.requisites:
                 yield self.requisite_request(url)
-        if article is not None and self._elsewhere(article.canonical_url, response):
-            # The page names another URL as the article's own; store it from there.
-            self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
-            yield self.page_request(article.canonical_url, "canonical")
-        elif article is not None:
-            yield ArticleItem(article, response.meta.get(CAPTURE_META))
+        item = ArticleItem(article, response.meta.get(CAPTURE_META)) if article else None
+        if item is not None and self._elsewhere(article.canonical_url, response):
+            # The page names another URL as the article's own: stored from there, unless
+            # that gives none (see crawler.canonical).
+            canonical = clean_link(article.canonical_url)
+            decision = self.canonical.decide(canonical)
+            if decision == "store":
+                yield item
+            elif decision == "drop":
+                self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
+            else:
+                item.on_stored = partial(self.mark_done, response.request)
+                self.canonical.wait(canonical, item, self._urls_of(response.request))
+                response.meta[DEFERRED_META] = True
+                yield self.page_request(article.canonical_url, "canonical")
+        elif item is not None:
+            yield item
         elif page.extract:
             logger.debug("Not an article: %s (%s)", response.url, analysis.not_article)
+
+    @staticmethod
+    def _urls_of(request: Request) -> list[str]:
+        """The URLs a request's response answers: its own and those it was redirected from."""
+        return [clean_link(u) for u in (request.url, *request.meta.get("redirect_urls", []))]
 
     def _may_hop(self, response: Response) -> bool:
         """May links found on ``response`` be followed (``REVIEWARC_MAX_DEPTH`` hops)?"""
@@ -365,15 +411,19 @@ class ReviewsSpider(scrapy.Spider):
                 yield request.replace(priority=10) if freshness else request
         yield from self.sitemap_requests(children, depth + 1)
 
+    def archive_con(self) -> sqlite3.Connection:
+        """A read-only connection to ``archive.db``, for questions about earlier crawls."""
+        if self._archive_con is None:
+            path = self.config.data_dir / "archive.db"
+            self._archive_con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return self._archive_con
+
     def freshness(self, url: str, lastmod: str | None) -> str | None:
         """``"new"``, ``"changed"`` or ``"unchanged"`` (a sitemap's lastmod against the
         URL's last full capture); None when it cannot be told."""
         if not self.config.incremental:
             return None
-        if self._archive_con is None:
-            path = self.config.data_dir / "archive.db"
-            self._archive_con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        last = last_response(self._archive_con, url)
+        last = last_response(self.archive_con(), url)
         if last is None:
             return "new"
         modified, fetched = _moment(lastmod), _moment(last.fetched_at)
@@ -412,3 +462,4 @@ class ReviewsSpider(scrapy.Spider):
         logger.log(level, "Failed %s (%s): %s", request.url, kind, reason)
         yield FetchFailure(url=request.url, kind=kind, reason=reason)
         self.mark_done(request)
+        yield from self.settle_canonical(request, stored=False)
