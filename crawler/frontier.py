@@ -53,6 +53,9 @@ class FrontierDupeFilter(BaseDupeFilter):
         if self.frontier is not None:
             kind = request.meta.get("found_by", "link")
             self.frontier.add(fingerprint, request.url, kind, request.meta.get("depth", 0))
+            # On disk before it can be downloaded: were it captured while its row waited for
+            # its parent's "done", a resumed run would not know it and fetch it twice.
+            self.frontier.commit()
         return False
 
     def log(self, request: Request, spider: Any) -> None:

@@ -59,3 +59,34 @@ def test_kill_9_then_resume(tree: FixtureServer, tmp_path) -> None:
     (second,) = crawl.sql("select outcome from crawls where id = 2")
     assert second["outcome"] == "finished"
     assert crawl.sql("select outcome from crawls where id = 1")[0]["outcome"] == "interrupted"
+
+
+def test_ten_kills_in_a_row_with_rotating_warcs(tree: FixtureServer, tmp_path) -> None:
+    """kill -9 ten times, each run a little further, WARC files rotating every few pages:
+    the eleventh run finishes with every page captured once and every file whole."""
+    command = [str(BIN / "reviewarc"), "crawl", tree.base_url + "/many/1/", "--data",
+               str(tmp_path), "--set", "REVIEWARC_WARC_MAX_SIZE=20000"]  # fmt: skip
+    for _ in range(10):
+        start = len(tree.log)
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while sum(e.path.startswith("/many/") for e in tree.log[start:]) < 12:
+            if proc.poll() is not None:
+                break  # finished before it could be killed: nothing left to kill
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    again = run_reviewarc(*command[1:], timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    crawl = Crawl(again, tmp_path, tree)
+    warcs = sorted((tmp_path / "warcs").glob("*.warc.gz"))
+    assert len(warcs) > 10 and not list((tmp_path / "warcs").glob("*.open"))
+    assert warcio_check(warcs).returncode == 0
+    rows = crawl.sql("select url from captures where url like '%/many/%' and status = 200")
+    counts = Counter(r["url"][len(tree.base_url) :] for r in rows)
+    assert set(counts) == {f"/many/{n}/" for n in range(1, PAGES + 1)}
+    assert max(counts.values()) == 1
+    assert len(crawl.sql("select id from articles")) == PAGES
+    outcomes = [r["outcome"] for r in crawl.sql("select outcome from crawls order by id")]
+    assert outcomes[-1] == "finished" and outcomes.count("interrupted") >= 5
