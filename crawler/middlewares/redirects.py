@@ -7,8 +7,10 @@ this sees the 3xx first: a ``Location`` that leads back into the chain raises
 ``IgnoreRequest``, which reaches the spider's errback and becomes a ``redirect`` failure row.
 The 3xx itself is already archived (the capture middleware is outermost).
 
-A ``Location`` with credentials (``http://user:password@host/``) is handed on without them,
-so that RedirectMiddleware neither sends nor logs them.
+A ``Location`` that is not http(s) (``file:``, ``gopher:``) is a failure of kind ``offsite``
+too (Scrapy would drop it without a word). A ``Location`` with credentials
+(``http://user:password@host/``) is handed on without them, so that RedirectMiddleware
+neither sends nor logs them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from w3lib.url import safe_url_string
 
-from crawler.scope import strip_userinfo
+from crawler.scope import origin, strip_userinfo
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -33,6 +35,8 @@ class RedirectLoopMiddleware:
         if strip_userinfo(target) != target:
             target = strip_userinfo(target)
             response = response.replace(headers={**response.headers, b"Location": target})
+        if origin(target) is None:  # file:, gopher:, ...: RedirectMiddleware would drop it
+            raise IgnoreRequest(f"Not an http(s) URL: redirect to {target}")
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target.split("#", 1)[0] in {url.split("#", 1)[0] for url in chain}:
             raise IgnoreRequest(f"Redirect loop: {' -> '.join([*chain, target])}")
