@@ -13,6 +13,7 @@ import codecs
 import logging
 from copy import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +22,7 @@ import charset_normalizer
 import lxml.html
 import trafilatura
 from htmldate import find_date
+from htmldate.extractors import try_date_expr
 from lxml import etree
 from trafilatura.metadata import (
     examine_meta,
@@ -34,7 +36,7 @@ from w3lib.encoding import html_to_unicode
 from w3lib.url import safe_url_string
 
 from archive.articles import Article
-from pipelines.detection import ArticleSignals, decide
+from pipelines.detection import BodySignals, PageSignals, decide, why_not
 from pipelines.normalize import (
     cjk_share,
     clean_author,
@@ -174,6 +176,13 @@ def _link_text(element: lxml.html.HtmlElement) -> int:
     return sum(len(link.text_content()) for link in element.iter("a"))
 
 
+def link_share(content: lxml.html.HtmlElement) -> float:
+    """Share of a :func:`content_tree`'s text that is link text: near 1 for a page that is a
+    list of links however long it is, a small part for a review with links in its text."""
+    total = len(content.text_content())
+    return min(1.0, _link_text(content) / total) if total else 0.0
+
+
 def run_trafilatura(tree: lxml.html.HtmlElement, url: str) -> trafilatura.settings.Document | None:
     """Body text of a :func:`content_tree`; reader comments are left out of it. trafilatura
     (>= 2.3) works on a copy. (Metadata: :class:`_LazyMetadata`.)"""
@@ -225,6 +234,9 @@ class _LazyMetadata:
         head = self._meta_tags()
         if field == "date":  # htmldate copies the tree it is given
             return find_date(self.content, **set_date_params(True), url=head.url or self.url)
+        if field == "stated date":
+            date = self.get("date")
+            return date if date and stated(date, self.content, head.url or self.url) else None
         if field == "title":
             value = head.title or extract_title(self.tree)
         elif field == "author":
@@ -241,6 +253,26 @@ class _LazyMetadata:
         """A field of the ``<meta>``/JSON-LD pass if it ran anyway; empty otherwise."""
         value = getattr(self._head, field, None) if self._head is not None else None
         return value if value is not None else ([] if field in ("tags", "categories") else None)
+
+
+def stated(date: str, content: lxml.html.HtmlElement, url: str) -> bool:
+    """Is ``date``, found by htmldate's search of ``content``, a date the page states?
+
+    When a page has no date, htmldate's last resorts take a bare year from anywhere in it (a
+    copyright year, "Item 1995", a price, ``/item/2003/`` in a link) and return 1 January of
+    it. So a 1 January is kept only when a piece of the text (htmldate's own parser) or the
+    markup (htmldate without its text search: the URL, meta tags, ``<time>``) gives that
+    whole date.
+    """
+    if not date.endswith("-01-01"):
+        return True
+    jan_1 = datetime.fromisoformat(date)  # as earliest and latest: only that date passes
+    if any(
+        date[:4] in piece and try_date_expr(piece, "%Y-%m-%d", True, jan_1, jan_1) == date
+        for piece in content.itertext()
+    ):
+        return True
+    return find_date(content, **set_date_params(False), url=url) == date
 
 
 def without_heading(text: str, *titles: str | None) -> str:
@@ -341,31 +373,40 @@ def extract_article(
 ) -> tuple[Article | None, str | None]:
     facts = page_facts(tree)
     content = content_tree(tree)
-    doc = run_trafilatura(content, page.url)
-    meta = _LazyMetadata(tree, content, page.url)  # trafilatura's metadata: only when needed
-    text = (doc.text if doc is not None else None) or ""
-    if not text:
-        body = first_text(structured.get("reviewBody", "articleBody"))
-        text = body or ""
     og = structured.og
-    published = iso_date(
-        first_text(structured.get("datePublished"))
-        or og.get("article:published_time")
-        or facts.get("article:published_time")
-        or meta.get("date")
-    )
-    signals = ArticleSignals(
+    signals = PageSignals(
         url=page.url,
         structured_article=structured.is_article,
         structured_not_article=structured.is_not_article,
         og_type=(og.get("og:type") or "").lower() or None,
         matches_pattern=page.matches_article_pattern,
-        text_length=len(text),
-        has_title=bool(html_title),
-        has_date=published is not None,
         listing_shape=facts.listing_shape,
+        link_share=link_share(content),
     )
-    detected_by, reason = decide(signals)
+    # A listing, a navigation page or a page of links is not an article whatever its body
+    # says: trafilatura and the date search (most of the time on a page of 100,000 links)
+    # are spared.
+    reason = why_not(signals)
+    if reason:
+        return None, reason
+    doc = run_trafilatura(content, page.url)
+    meta = _LazyMetadata(tree, content, page.url)  # trafilatura's metadata: only when needed
+    text = (doc.text if doc is not None else None) or ""
+    if not text:
+        text = first_text(structured.get("reviewBody", "articleBody")) or ""
+    declared_date = (
+        first_text(structured.get("datePublished"))
+        or og.get("article:published_time")
+        or facts.get("article:published_time")
+    )
+    found = None if declared_date else meta.get("date")  # a date, or a bare year as 1 January
+    published = iso_date(declared_date or (meta.get("stated date") if found else None))
+    # A year is enough to tell a dated page from an undated one (articles stating only a
+    # copyright year count); it is not stored as the page's date.
+    body = BodySignals(
+        text_length=len(text), has_title=bool(html_title), has_date=bool(published or found)
+    )
+    detected_by, reason = decide(signals, body)
     if detected_by is None:
         return None, reason
     site_name = (
