@@ -161,11 +161,38 @@ def m004_crawl_key(db: Database) -> None:
     db["crawls"].create_index(["crawl_key"])
 
 
+def m005_one_version_per_body(db: Database) -> None:
+    """``article_versions`` holds one row per distinct body of an article, as the README
+    says; earlier releases added a row again for a body seen before (a page that went back to
+    an earlier text, or every ``reprocess`` of an article with two versions). Keep the row of
+    each body's first sighting, record when each body was last seen, and let the database
+    refuse a second row."""
+    db["article_versions"].add_column("last_seen", str)
+    # Where a body was seen more than once, its last sighting is the latest duplicate's;
+    # the article's current body was last seen when the article was.
+    db.execute(
+        """update article_versions set last_seen = max(
+             (select max(d.first_seen) from article_versions d
+              where d.article_id = article_versions.article_id
+              and d.text_hash = article_versions.text_hash),
+             coalesce((select a.last_seen from articles a where a.id = article_versions.article_id
+                       and a.text_hash = article_versions.text_hash), ''))"""
+    )
+    db.execute(
+        """delete from article_versions where id not in (
+             select id from (select id, row_number() over (
+               partition by article_id, text_hash order by first_seen, id) as n
+             from article_versions) where n = 1)"""
+    )
+    db["article_versions"].create_index(["article_id", "text_hash"], unique=True)
+
+
 MIGRATIONS: list[Migration] = [
     m001_captures_failures_crawls,
     m002_articles,
     m003_revisits,
     m004_crawl_key,
+    m005_one_version_per_body,
 ]
 
 

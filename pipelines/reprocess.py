@@ -1,10 +1,13 @@
 """Rebuild ``captures``, ``articles`` and ``article_versions`` from the WARC files alone.
 
-The same code as the crawl: every response record becomes a ``captures`` row, and every HTML
-page goes through :func:`pipelines.extraction.analyze_page` in the extraction pool (all
-cores) and, if it is an article, into :class:`archive.articles.ArticleStore`. Files are read in
-name order (their names start with the time they were opened) so versions keep their order.
-Idempotent: records already indexed are not added again and unchanged articles add nothing.
+The same code as the crawl: every response and revisit record becomes a ``captures`` row, and
+every HTML page one of them shows (a revisit shows its original's payload) goes through
+:func:`pipelines.extraction.analyze_page` in the extraction pool (all cores) and, if it is an
+article, into :class:`archive.articles.ArticleStore`. Files are read in name order (their names
+start with the time they were opened) so sightings keep their order. Idempotent: records
+already indexed are not added again, and storing a capture's article again changes nothing
+(see :class:`archive.articles.ArticleStore`), so a run killed part-way and run again ends with
+the tables of one uninterrupted run.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from archive.database import ArchiveDB, CaptureRow
 from archive.datadir import DataDir
 from archive.decoding import decode_body
 from archive.errors import ArchiveError
-from archive.warc_reader import iter_records
+from archive.warc_reader import StoredRecord, iter_records, locate, read_record
 from pipelines.page import PageInput, is_html_page
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 
@@ -60,7 +63,7 @@ def _files(warc_dir: Path, skip: set[str]) -> list[Path]:
 
 
 def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[_Page]:
-    """Index the response records of ``path``; yield the HTML pages to analyze."""
+    """Index the response and revisit records of ``path``; yield the HTML pages to analyze."""
     pattern: re.Pattern[str] | None = None
     for record in iter_records(path):
         result.records += 1
@@ -98,11 +101,13 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
         )
         capture_id, added = archive.ensure_capture(row)
         result.captures_added += added
-        if record.record_type != "response" or not 200 <= status < 300:
-            continue
         try:
-            body = decode_body(record.payload, headers.get("content-encoding"), MAX_BODY)
-        except ArchiveError as e:
+            shown = _shown(path.parent, archive, record, refers_to_id)
+            if shown is None:
+                continue
+            payload, headers = shown
+            body = decode_body(payload, headers.get("content-encoding"), MAX_BODY)
+        except (ArchiveError, OSError, ValueError) as e:
             result.failures.append(f"{url}: {e}")
             continue
         if not is_html_page(headers.get("content-type"), body):
@@ -119,6 +124,34 @@ def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[
                 links=False,  # nothing to crawl: only the article is wanted
             ),
         )
+
+
+def _shown(
+    warc_dir: Path, archive: ArchiveDB, record: StoredRecord, refers_to_id: int | None
+) -> tuple[bytes, dict[str, str]] | None:
+    """Payload and HTTP headers of the page a record shows, or None for no page.
+
+    A 2xx response shows its own. A revisit shows its original's payload, as in the crawl,
+    which stores the article of an unchanged page again (moving its ``last_seen``): a 304
+    gets the page as last archived with only its content type, a 200 whose payload was the
+    last capture's keeps its own headers.
+    """
+    status = record.http_status
+    if record.record_type == "response":
+        return (record.payload, record.http_headers) if 200 <= status < 300 else None
+    if refers_to_id is None or status not in (200, 304):
+        return None
+    found = archive.db.execute(
+        "select warc_file, warc_offset, content_type from captures where id = ?", [refers_to_id]
+    ).fetchone()
+    if found is None:
+        return None
+    original = read_record(locate(warc_dir, found[0]), found[1])
+    if status == 200:
+        return original.payload, record.http_headers
+    headers = {"content-type": found[2] or "text/html"}
+    encoding = original.http_headers.get("content-encoding")
+    return original.payload, {**headers, "content-encoding": encoding} if encoding else headers
 
 
 def _canonical_elsewhere(archive: ArchiveDB, url: str, canonical: str | None) -> bool:
@@ -160,7 +193,17 @@ async def _run(
         article = analysis.article  # type: ignore[attr-defined]
         if article is None or _canonical_elsewhere(archive, article.url, article.canonical_url):
             return
-        saved = store.save(article, item.capture_id, item.fetched_at)
+        try:
+            saved = store.save(article, item.capture_id, item.fetched_at)
+        except Exception as e:
+            # save() rolled back to its savepoint, so the file's transaction goes on without
+            # this article, as the crawl goes on after a failure row. An error that ended the
+            # transaction itself would leave the file half indexed: that one stops the run.
+            if not archive.db.conn.in_transaction:
+                raise
+            logger.warning("Could not store the article of %s: %s", item.page.url, e)
+            result.failures.append(f"{item.page.url}: could not store: {e}")
+            return
         result.articles_new += saved.new_article
         result.versions_new += saved.new_version
 
