@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from twisted.internet import defer
@@ -75,6 +78,61 @@ def _job_settings(job: CrawlJob, settings: Settings) -> Settings:
     return job_settings
 
 
+def _storage_full(error: BaseException | None) -> bool:
+    """Is ``error`` (or what caused it) a full disk?"""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(error, sqlite3.Error) and (
+            getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or "disk is full" in str(error)
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+class _OneLineAfterWriteFailure(logging.Filter):
+    """Once the archive cannot be written (a full disk), every page still in flight fails
+    the same way, each logged by Scrapy with its whole traceback. This filter, on the log
+    handlers while a crawl runs, logs such errors as one line each, the error at its end:
+    errors of a full disk, and any error once the crawl has stopped for a failed write (a
+    follow-on of it)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__()
+        self.crawler = crawler
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None:
+            return True
+        stats = self.crawler.stats
+        failed = stats is not None and stats.get_value("reviewarc/warc_write_error") is not None
+        if failed or _storage_full(error):
+            record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+            record.args = None
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _one_line_after_write_failure(crawler: Crawler) -> None:
+    """Put :class:`_OneLineAfterWriteFailure` on the log handlers while ``crawler`` runs
+    (from ``spider_opened``: Scrapy replaces its root handler as each crawl starts)."""
+    log_filter = _OneLineAfterWriteFailure(crawler)
+
+    def attach() -> None:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(log_filter)
+
+    def detach() -> None:
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(log_filter)
+
+    crawler.signals.connect(attach, signal=signals.spider_opened, weak=False)
+    crawler.signals.connect(detach, signal=signals.engine_stopped, weak=False)
+
+
 def run_crawls(jobs: Iterable[CrawlJob], settings: Settings) -> list[CrawlResult]:
     """Crawl each job in turn (they share the data directory, so never at once)."""
     results = [CrawlResult(job) for job in jobs]
@@ -84,6 +142,8 @@ def run_crawls(jobs: Iterable[CrawlJob], settings: Settings) -> list[CrawlResult
         Crawler(ReviewsSpider, _job_settings(r.job, settings), init_reactor=(i == 0))
         for i, r in enumerate(results)
     ]
+    for crawler in crawlers:
+        _one_line_after_write_failure(crawler)
     done = False
 
     @defer.inlineCallbacks

@@ -11,6 +11,7 @@ locks, so a crawl can keep writing while the view runs, and new reviews show up 
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import sys
@@ -24,10 +25,14 @@ import markupsafe
 from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
-from datasette.utils import escape_fts, tilde_encode
+from datasette.utils import add_cors_headers, escape_fts, tilde_encode
+from datasette.utils.asgi import Base400, Response
+from datasette.views.base import DatasetteError
 
 from archive.replay import COLLECTION, timestamp14
 from archive.search import HIGHLIGHT, fts_query
+
+logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "reviewarc-webview"
 TEMPLATES = Path(__file__).parent / "webview_templates"
@@ -360,6 +365,65 @@ def _prepare_connection(conn, database, datasette):
     base = config["replay_base"]
     conn.create_function("replay_url", 2, lambda url, fetched_at: replay_url(base, url, fetched_at))
     conn.create_function("search_query", 1, search_query, deterministic=True)
+
+
+def _is_datasettes_own(result: object) -> bool:
+    return getattr(result, "__module__", None) == "datasette.handle_exception"
+
+
+@hookimpl(specname="handle_exception", wrapper=True)
+def _handle_exception(datasette, request, exception):
+    """Datasette's own error handler prints the whole traceback, with every local variable
+    (hundreds of lines), for each error, a refused ``?sql=delete ...`` included. Here its
+    answer is made without that: a 4xx is the request's fault and logs nothing, anything
+    else logs one line."""
+    results = yield
+    if _config(datasette) is None:
+        return results
+    return [
+        _quiet_error(datasette, request, exception) if _is_datasettes_own(r) else r for r in results
+    ]
+
+
+def _quiet_error(datasette: Datasette, request: Any, exception: BaseException) -> Any:
+    """The response Datasette's own handler gives (``datasette/handle_exception.py``: same
+    status, message, JSON or HTML error page), without printing anything."""
+
+    async def inner() -> Response:
+        title = None
+        info: dict[str, Any] = {}
+        if isinstance(exception, Base400):
+            status, message = exception.status, exception.args[0]
+        elif isinstance(exception, DatasetteError):
+            status, info, title = exception.status, exception.error_dict, exception.title
+            message = exception.message
+            if exception.message_is_html:
+                message = markupsafe.Markup(message)
+        else:
+            status, message = 500, str(exception)
+        if status >= 500:
+            logger.error(
+                "%s %s failed: %s: %s", request.method, request.path, type(exception).__name__,
+                message,
+            )  # fmt: skip
+        info.update({"ok": False, "error": message, "status": status, "title": title})
+        headers: dict[str, str] = {}
+        if datasette.cors:
+            add_cors_headers(headers)
+        if request.path.split("?")[0].endswith(".json"):
+            return Response.json(info, status=status, headers=headers)
+        template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+        html = await template.render_async(
+            dict(
+                info,
+                urls=datasette.urls,
+                app_css_hash=datasette.app_css_hash(),
+                menu_links=lambda: [],
+            )
+        )
+        return Response.html(html, status=status, headers=headers)
+
+    return inner
 
 
 @hookimpl(specname="prepare_jinja2_environment")

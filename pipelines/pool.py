@@ -88,7 +88,9 @@ class ExtractionPool:
     def _start(self) -> None:
         assert self._pool is not None
         try:
-            self._pool.schedule(os.getpid)
+            # Its result: a worker is running (not merely forked), so that close() does not
+            # stop the pool while its workers are still reading their start-up data.
+            self._pool.schedule(os.getpid).result()
         except BaseException as e:  # a broken pool: analyze() raises it
             self._started.set_exception(e)
         else:

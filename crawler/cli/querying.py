@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from archive.errors import ArchiveError
+from archive.readonly import ReadOnlyRefused, connect_readonly
 from crawler.cli.common import cli, console, data_option, fail, jsonable, read_db, resolve
 
 
@@ -140,6 +141,9 @@ def show(url: str, data_dir: Path | None, as_json: bool, as_diff: bool) -> None:
 def sql(query: str, data_dir: Path | None, as_json: bool, as_csv: bool) -> None:
     """Run a read-only SQL query on the archive database.
 
+    Only reading is allowed: statements that would write, change the schema, attach or
+    create another file (ATTACH, VACUUM INTO) or set a PRAGMA are refused before they run.
+
     Example:
 
         reviewarc sql "select status, count(*) from captures group by status"
@@ -150,11 +154,16 @@ def sql(query: str, data_dir: Path | None, as_json: bool, as_csv: bool) -> None:
         datadir = resolve(data_dir).require()
     except ArchiveError as e:
         fail(str(e))
-    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    try:
+        con = connect_readonly(datadir.db_path)
+    except sqlite3.Error as e:
+        fail(f"cannot open {datadir.db_path}: {e}")
     try:
         cursor = con.execute(query)
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()
+    except ReadOnlyRefused as e:
+        fail(f"reviewarc sql is read-only: {e}")
     except sqlite3.Error as e:
         fail(f"SQL error: {e}")
     finally:

@@ -106,12 +106,13 @@ class ReviewsSpider(scrapy.Spider):
             max_per_pattern=config.trap_max_per_pattern,
             max_query_variants=config.trap_max_query_variants,
         )
-        spider.extraction = ExtractionPool(config.extract_workers, config.extract_timeout)
+        spider.extraction = None  # started once the crawl holds the data directory
         spider.crawl_key = crawl_key(config.source or spider.source, spider.seeds)
         (config.data_dir / "state").mkdir(parents=True, exist_ok=True)
         spider.frontier = Frontier(config.data_dir / "state" / "frontier.db", spider.crawl_key)
         spider.canonical = CanonicalWaits(earlier=spider.handled_before)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
 
@@ -123,8 +124,15 @@ class ReviewsSpider(scrapy.Spider):
     def max_body(self) -> int:
         return self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
 
+    def spider_opened(self, spider: Any) -> None:
+        """Start the extraction workers (from the forkserver the CLI started early) only now:
+        the capture extension has taken the data directory's lock, so a crawl that loses it
+        to another never starts workers that its exit would leave half started."""
+        self.extraction = ExtractionPool(self.config.extract_workers, self.config.extract_timeout)
+
     def spider_closed(self, spider: Any, reason: str = "finished") -> None:
-        self.extraction.close()
+        if self.extraction is not None:
+            self.extraction.close()
         if self._archive_con is not None:
             self._archive_con.close()
         if completes(reason):
@@ -327,6 +335,7 @@ class ReviewsSpider(scrapy.Spider):
             requisites=self.config.requisites,
         )
         try:
+            assert self.extraction is not None  # spider_opened comes first
             analysis = await self.extraction.analyze(page)
         except (ExtractionTimeout, ExtractionFailed) as e:
             yield FetchFailure(response.url, "extraction", str(e), response.status)

@@ -1,0 +1,110 @@
+"""Errors a person meets at the command line are one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BIN, free_port, get, run_reviewarc
+from tests.mockserver import FixtureServer
+from tests.test_sql_readonly import data  # noqa: F401  (a fixture: a small archive)
+
+CRAWLS_AT_ONCE_ROUNDS = 5
+
+
+def crawl_command(site: FixtureServer, data_dir: Path) -> list[str]:
+    seed = site.base_url + "/reviews/one/"
+    return [str(BIN / "reviewarc"), "crawl", seed, "--depth", "0", "--data", str(data_dir)]
+
+
+def test_two_crawls_at_once_the_loser_says_so_in_one_line(
+    site: FixtureServer, tmp_path: Path
+) -> None:
+    """Two ``reviewarc crawl`` started at the same instant on one data directory: one
+    crawls, the other exits non-zero saying another crawl is writing. It used to print a
+    FileNotFoundError traceback from its extraction workers, every second time or so, as
+    it exited while they were still starting; several rounds make that show."""
+    losers = []
+    for n in range(CRAWLS_AT_ONCE_ROUNDS):
+        command = crawl_command(site, tmp_path / f"data{n}")
+        procs = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        results = [(p, *p.communicate(timeout=180)) for p in procs]
+        failed = [err for p, _, err in results if p.returncode != 0]
+        # One loser, or none if the first crawl was over before the second began.
+        assert len(failed) <= 1, failed
+        losers += failed
+    assert losers, "the crawls never ran at the same time"
+    for err in losers:
+        assert "Traceback" not in err, err[-3000:]
+        assert "another crawl is writing to" in err.splitlines()[-1], err[-2000:]
+
+
+def test_refused_sql_in_the_web_view_logs_no_traceback(data: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Datasette printed every refused query's traceback with all its local variables
+    (some 330 lines on the terminal of ``reviewarc serve``)."""
+    port, replay_port = free_port(), free_port()
+    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
+    command = [str(BIN / "reviewarc"), "serve", "--data", str(data), "--port", str(port),
+               "--replay-port", str(replay_port)]  # fmt: skip
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status, _, _ = get(port, "/")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+                time.sleep(0.2)
+        assert status == 200
+        for path in ("/archive?sql=delete+from+articles", "/archive.json?sql=drop+table+articles"):
+            status, _, body = get(port, path)
+            assert status == 400 and b"Statement must be a SELECT" in body, (status, body[:500])
+        status, _, body = get(port, "/archive?sql=select+count(*)+as+n+from+articles")
+        assert status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    logged = out.read_text() + err.read_text()
+    assert "Traceback" not in logged, logged[:3000]
+    startup = ("Web view at ", "captures indexed", "is missing", "Replaying at ")
+    others = [line for line in logged.splitlines() if not any(s in line for s in startup)]
+    assert len(others) <= 2, logged[:3000]  # at most a line for each refused query
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs: the fixture site's WARCs do not fit in it."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_full_disk_is_one_line_per_failure(site: FixtureServer, small_disk: Path) -> None:
+    """A crawl that fills the disk stops with the message "database or disk is full"; the
+    pages in flight then failing the same way are one log line each, not a traceback each."""
+    result = run_reviewarc("crawl", site.base_url + "/", "--data", str(small_disk / "data"))
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: crawl failed: ") and (
+        "disk is full" in last or "No space left" in last
+    ), last
+    assert "Traceback" not in result.stderr, result.stderr[-5000:]
