@@ -115,6 +115,18 @@ def every_warc_checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         assert records[0].record_type == "warcinfo", path
 
 
+#: Pages of the ``tree`` fixture: a binary tree of links, /many/1/ to /many/300/.
+TREE_PAGES = 300
+
+
+@pytest.fixture
+def tree() -> Iterator[FixtureServer]:
+    """A fresh "tree" site for a test that kills and resumes crawls of it."""
+    server = FixtureServer(mode="tree", tree_size=TREE_PAGES).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def site() -> Iterator[FixtureServer]:
     server = FixtureServer().start()

@@ -320,7 +320,7 @@ class FixtureServer(ThreadingHTTPServer):
         self.server_close()
 
 
-Page = tuple[int, dict[str, str], str]
+Page = tuple[int, dict[str, str], str | bytes]
 
 
 class PagesServer(ThreadingHTTPServer):
@@ -364,7 +364,7 @@ class _PagesHandler(BaseHTTPRequestHandler):
         if page is None and self.server.routes is not None:
             page = self.server.routes(path)
         status, headers, body = page or (404, {}, "<p>no such page</p>")
-        data = body.encode()
+        data = body if isinstance(body, bytes) else body.encode()
         self.send_response(status)
         for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
             self.send_header(name, value)

@@ -3,15 +3,14 @@ that states none (a bare year such as "Item 1995" is not the page's date)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from pipelines.extraction import analyze_page
 from pipelines.page import PageInput
 from tests.conftest import run_reviewarc
+from tests.mockserver import PagesServer
 
 PROSE = (
     "The film opens on a harbour at dawn and never quite lets the light go. Its director "
@@ -68,45 +67,17 @@ def test_no_date_is_made_up_from_a_bare_year() -> None:
     assert result.article is not None and result.article.published == "2005-01-01"
 
 
-class _OnePage(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, body: bytes) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.body = body
-        host, port = self.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _OnePage
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        found = self.path == "/"
-        body = self.server.body if found else b"not here"
-        self.send_response(200 if found else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8" if found else "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def huge_links_page() -> Iterator[_OnePage]:
+def huge_links_page() -> Iterator[PagesServer]:
     # 150,000 links: 7 million characters, under the 8 million the extraction takes.
-    server = _OnePage(links_page(150_000))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = PagesServer({"/": (200, {}, links_page(150_000))})
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
-def test_crawl_of_a_huge_page_of_links_stores_no_article(huge_links_page: _OnePage, tmp_path):
+def test_crawl_of_a_huge_page_of_links_stores_no_article(huge_links_page: PagesServer, tmp_path):
     # Half the default 60 s per page: before, the page took 25 to 40 s to be (wrongly)
     # stored; now it is set aside in a few seconds.
     result = run_reviewarc(

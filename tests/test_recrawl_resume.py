@@ -13,19 +13,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import BIN, Crawl, run_reviewarc, warcio_check
+from tests.conftest import TREE_PAGES as PAGES
 from tests.mockserver import FixtureServer
-
-PAGES = 300
-
-
-@pytest.fixture
-def tree():
-    server = FixtureServer(mode="tree", tree_size=PAGES).start()
-    yield server
-    server.stop()
 
 
 def crawl_command(server: FixtureServer, data: Path) -> list[str]:

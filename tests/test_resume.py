@@ -9,19 +9,9 @@ import subprocess
 import time
 from collections import Counter
 
-import pytest
-
 from tests.conftest import BIN, Crawl, run_reviewarc, warcio_check
+from tests.conftest import TREE_PAGES as PAGES
 from tests.mockserver import FixtureServer
-
-PAGES = 300
-
-
-@pytest.fixture
-def tree():
-    server = FixtureServer(mode="tree", tree_size=PAGES).start()
-    yield server
-    server.stop()
 
 
 def test_kill_9_then_resume(tree: FixtureServer, tmp_path) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import BIN
+from tests.mockserver import PagesServer
 
 HOME = (
     b"<html><head><title>Home</title></head><body>"
@@ -27,47 +26,17 @@ def huge_robots_txt() -> bytes:
     return b"User-agent: *\nDisallow: /private/\n" + filler + b"Disallow: /late/\n"
 
 
-class _Site(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, robots: bytes) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.robots = robots
-        self.requested: list[str] = []
-        host, port = self.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Site
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.server.requested.append(self.path)
-        if self.path == "/robots.txt":
-            status, ctype, body = 200, "text/plain", self.server.robots
-        elif self.path in ("/", "/private/page.html", "/late/page.html"):
-            status, ctype, body = 200, "text/html", HOME
-        else:
-            status, ctype, body = 404, "text/plain", b"not here"
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def site() -> Iterator[_Site]:
-    server = _Site(huge_robots_txt())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def site() -> Iterator[PagesServer]:
+    page = (200, {}, HOME)
+    server = PagesServer({
+        "/robots.txt": (200, {"Content-Type": "text/plain"}, huge_robots_txt()),
+        "/": page, "/private/page.html": page, "/late/page.html": page,
+    })  # fmt: skip
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 #: Runs the command and prints the peak RSS of the largest process it started (the crawl,
@@ -80,8 +49,10 @@ sys.exit(code)
 """
 
 
-def test_huge_robots_txt_is_obeyed_to_500_kib_and_archived_whole(site: _Site, tmp_path) -> None:
-    assert len(site.robots) > 24_000_000
+def test_huge_robots_txt_is_obeyed_to_500_kib_and_archived_whole(
+    site: PagesServer, tmp_path
+) -> None:
+    assert len(site.pages["/robots.txt"][2]) > 24_000_000
     result = subprocess.run(
         [sys.executable, "-c", PEAK, str(BIN / "reviewarc"), "crawl", site.base_url + "/"]
         + ["--data", str(tmp_path)],
@@ -91,8 +62,8 @@ def test_huge_robots_txt_is_obeyed_to_500_kib_and_archived_whole(site: _Site, tm
     )
     assert result.returncode == 0, result.stderr[-2000:]
 
-    assert "/private/page.html" not in site.requested  # a rule before the cap: obeyed
-    assert "/late/page.html" in site.requested  # a rule after it: ignored
+    assert "/private/page.html" not in site.paths()  # a rule before the cap: obeyed
+    assert "/late/page.html" in site.paths()  # a rule after it: ignored
 
     archived = None
     for path in (tmp_path / "warcs").glob("*.warc.gz"):
@@ -101,7 +72,7 @@ def test_huge_robots_txt_is_obeyed_to_500_kib_and_archived_whole(site: _Site, tm
                 uri = record.rec_headers.get_header("WARC-Target-URI")
                 if record.rec_type == "response" and uri == site.base_url + "/robots.txt":
                     archived = record.content_stream().read()
-    assert archived == site.robots  # the whole response, byte for byte
+    assert archived == site.pages["/robots.txt"][2]  # the whole response, byte for byte
 
     peak_mb = int(result.stderr.rsplit("PEAK_RSS_KB", 1)[1].split()[0]) / 1024
     assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB"
