@@ -92,9 +92,15 @@ class ExtractionPool:
             # stop the pool while its workers are still reading their start-up data.
             self._pool.schedule(os.getpid).result()
         except BaseException as e:  # a broken pool: analyze() raises it
-            self._started.set_exception(e)
+            outcome: BaseException | None = e
         else:
-            self._started.set_result(None)
+            outcome = None
+        # A caller cancelled while it waited (its run was ending) leaves nothing to report.
+        if self._started.set_running_or_notify_cancel():
+            if outcome is None:
+                self._started.set_result(None)
+            else:
+                self._started.set_exception(outcome)
 
     async def analyze(self, page: PageInput) -> PageAnalysis:
         if self._pool is None:

@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from warcio.exceptions import ArchiveLoadFailed
 
 from archive.articles import ArticleStore
 from archive.database import ArchiveDB, CaptureRow
@@ -154,6 +157,10 @@ def _shown(
     return original.payload, {**headers, "content-encoding": encoding} if encoding else headers
 
 
+#: What reading a damaged WARC file raises (warcio, gzip, ISA-L).
+UNREADABLE = (ArchiveLoadFailed, ArchiveError, OSError, EOFError, zlib.error)
+
+
 def _canonical_elsewhere(archive: ArchiveDB, url: str, canonical: str | None) -> bool:
     """The crawl stores an article under its rel=canonical URL when that is another page of
     the same site that was fetched; do the same here."""
@@ -221,9 +228,16 @@ async def _run(
         # (so ``--new`` never skips a half-indexed file), and one commit instead of thousands.
         archive.db.begin()
         try:
-            for page in _pages(path, archive, result):
-                window.append((page, asyncio.ensure_future(pool.analyze(page.page))))
-                await drain(keep=WINDOW)
+            try:
+                for page in _pages(path, archive, result):
+                    window.append((page, asyncio.ensure_future(pool.analyze(page.page))))
+                    await drain(keep=WINDOW)
+            except UNREADABLE as e:
+                # A broken file (bad gzip members, a record that is not one): what was read
+                # before the break is indexed, the rest is said, the next file goes on.
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                logger.warning("%s is unreadable past this point: %s", path.name, reason)
+                result.failures.append(f"{path.name}: unreadable WARC record: {reason}")
             await drain(keep=0)
         except BaseException:
             archive.db.rollback()

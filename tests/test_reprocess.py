@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
+from io import BytesIO
+from pathlib import Path
 
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from archive.warc_reader import iter_records
 from tests.conftest import Crawl, run_reviewarc
@@ -110,3 +115,33 @@ def test_interrupted_reprocess_leaves_no_half_indexed_file(
     result = run_reviewarc("reprocess", "--new", "--data", str(data))
     assert result.returncode == 0, result.stderr[-2000:]
     assert snapshot(Crawl(result, data, articles.server)) == snapshot(articles)
+
+
+def test_a_damaged_warc_file_is_indexed_up_to_the_damage() -> None:
+    """A WARC file from elsewhere that breaks part-way (a member that is not gzip, as a
+    recompressing tool can leave) is indexed up to the break, the rest said in one line.
+    (Outside pytest's temporary directory, whose WARCs must all pass warcio check.)"""
+    with tempfile.TemporaryDirectory() as tmp:
+        reprocess_damaged(Path(tmp))
+
+
+def reprocess_damaged(tmp_path: Path) -> None:
+    (tmp_path / "warcs").mkdir()
+    path = tmp_path / "warcs" / "elsewhere-20260101000000000-00000.warc.gz"
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        body = b"<html><head><title>Kept</title></head><body><p>Before the break.</p></body></html>"
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            "http://elsewhere.test/kept", "response", payload=BytesIO(body),
+            length=len(body), http_headers=headers,
+        ))  # fmt: skip
+        out.write(b"<!doctype html><p>not a WARC record at all</p>")
+    result = run_reviewarc("reprocess", "--data", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "unreadable WARC record" in result.stdout + result.stderr
+    crawl = Crawl(result, tmp_path, None)  # type: ignore[arg-type]
+    assert [r["url"] for r in crawl.sql("select url from captures")] == [
+        "http://elsewhere.test/kept"
+    ]
