@@ -107,7 +107,7 @@ class _OneLineAfterWriteFailure(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if error is None:
             return True
-        stats = self.crawler.stats
+        stats = _stats_of(self.crawler)
         failed = stats is not None and stats.get_value("reviewarc/warc_write_error") is not None
         if failed or _storage_full(error):
             record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
@@ -131,6 +131,15 @@ def _one_line_after_write_failure(crawler: Crawler) -> None:
 
     crawler.signals.connect(attach, signal=signals.spider_opened, weak=False)
     crawler.signals.connect(detach, signal=signals.engine_stopped, weak=False)
+
+
+def _stats_of(crawler: Crawler) -> Any:
+    """The crawler's stats, or None for a crawl that failed before Scrapy made them (a bad
+    setting in a component's ``from_crawler``): Scrapy raises rather than answer None."""
+    try:
+        return crawler.stats
+    except RuntimeError:
+        return None
 
 
 def run_crawls(jobs: Iterable[CrawlJob], settings: Settings) -> list[CrawlResult]:
@@ -162,8 +171,9 @@ def run_crawls(jobs: Iterable[CrawlJob], settings: Settings) -> list[CrawlResult
                 except Exception as e:  # bootstrap errors: data dir locked, not writable, ...
                     result.error = str(e) or type(e).__name__
                     logger.error("Crawl of %s could not start: %s", ", ".join(job.seeds), e)
-                if crawler.stats is not None:
-                    result.stats = dict(crawler.stats.get_stats())
+                stats = _stats_of(crawler)
+                if stats is not None:
+                    result.stats = dict(stats.get_stats())
                 if result.stats.get("finish_reason") == "shutdown":
                     break  # Ctrl-C or SIGTERM: no further sources
         finally:

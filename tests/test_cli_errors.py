@@ -108,3 +108,17 @@ def test_full_disk_is_one_line_per_failure(site: FixtureServer, small_disk: Path
         "disk is full" in last or "No space left" in last
     ), last
     assert "Traceback" not in result.stderr, result.stderr[-5000:]
+
+
+def test_a_bad_setting_value_is_one_line(tmp_path: Path) -> None:
+    """A crawl whose settings a component refuses (in its from_crawler) ends with the reason,
+    not with Scrapy's "stats not set yet" traceback."""
+    result = run_reviewarc(
+        "crawl", "http://127.0.0.1:9/", "--data", str(tmp_path),
+        "--set", "REVIEWARC_PRIVATE_ADDRESSES=bogus",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: crawl failed: REVIEWARC_PRIVATE_ADDRESSES must be one of auto, seeds, not 'bogus'"
+    )
