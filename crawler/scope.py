@@ -14,6 +14,7 @@ import socket
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -75,7 +76,7 @@ class Scope:
         key = host_key(url)
         return key is not None and key in self.hosts
 
-    @property
+    @cached_property  # the seeds' hosts never change; asked for every request
     def private(self) -> bool:
         """Are the seeds on this machine or a private network (a local test site, say)?"""
         return any(private_host(f"http://{host}/") for host, _ in self.seed_hosts)
