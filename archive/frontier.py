@@ -36,17 +36,16 @@ class Frontier:
             "create table if not exists frontier (key text, fingerprint text, url text,"
             " kind text, depth integer, state text, primary key (key, fingerprint))"
         )
-        self._in_tx = False
 
     def _begin(self) -> None:
-        if not self._in_tx:
+        if not self.con.in_transaction:
             self.con.execute("begin")
-            self._in_tx = True
 
     def commit(self) -> None:
-        if self._in_tx:
+        # SQLite's own state, not a flag of ours: after a full disk it rolls the
+        # transaction back by itself, and a "commit" then would raise a second error.
+        if self.con.in_transaction:
             self.con.execute("commit")
-            self._in_tx = False
 
     def known(self) -> set[str]:
         """Fingerprints of every request of this crawl so far (queued or done)."""
