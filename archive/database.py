@@ -95,19 +95,44 @@ def connect(path: str | os.PathLike[str] | None = None, *, memory: bool = False)
 
 
 class ArchiveDB:
-    """Typed access to the tables the crawler writes. Takes a :class:`Database`."""
+    """Typed access to the archive database. Takes a :class:`Database`.
 
-    def __init__(self, db: Database) -> None:
+    :meth:`open` is the writer's handle (one per crawl or reprocess run, holding the data
+    directory's lock); :meth:`open_readonly` is every reader's (commands, the web view,
+    tests): it can only read, whatever SQL it is given.
+    """
+
+    def __init__(self, db: Database, *, readonly: bool = False) -> None:
         self.db = db
-        migrate(db)
+        self.readonly = readonly
+        if not readonly:
+            migrate(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> ArchiveDB:
         return cls(connect(path))
 
+    @classmethod
+    def open_readonly(cls, path: str | os.PathLike[str]) -> ArchiveDB:
+        """A reader's handle on an existing ``archive.db`` (see :mod:`archive.readonly`). An
+        archive made by an older reviewarc is first brought to the current schema (the one
+        write a reader makes, and only then)."""
+        from archive.migrations import MIGRATIONS, schema_version
+        from archive.readonly import connect_readonly
+
+        db = Database(connect_readonly(path), recursive_triggers=False, execute_plugins=False)
+        if schema_version(db) < len(MIGRATIONS):
+            db.close()
+            cls.open(path).close()
+            db = Database(connect_readonly(path), recursive_triggers=False, execute_plugins=False)
+        return cls(db, readonly=True)
+
     def close(self) -> None:
         """Fold the write-ahead log back into ``archive.db`` and close: the file alone is then
         the whole database (for a copy, a backup, or a tool that ignores ``-wal`` files)."""
+        if self.readonly:
+            self.db.close()
+            return
         try:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as e:  # a reader holding the log open: it is folded in later
