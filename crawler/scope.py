@@ -15,33 +15,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-ALLOWED_SCHEMES = frozenset({"http", "https"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+from pipelines.urls import (  # noqa: F401  (the scope's URL vocabulary, used from here too)
+    ALLOWED_SCHEMES,
+    DEFAULT_PORTS,
+    JUNK_PARAMS,
+    clean_link,
+    host_key,
+    origin,
+    strip_userinfo,
+)
+
 _DIGITS = re.compile(r"\d+")
-
-
-def origin(url: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of an http(s) URL, else None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ALLOWED_SCHEMES or not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
-
-
-def host_key(url: str) -> tuple[str, int] | None:
-    """``(host, port)``: what makes two URLs the same site for scoping."""
-    o = origin(url)
-    if o is None:
-        return None
-    scheme, host, port = o
-    return host, port
 
 
 @dataclass
@@ -69,7 +55,7 @@ class Scope:
         scheme, host, port = o
         self.hosts.add((host, port))
         # The same site on the other scheme's default port (http <-> https upgrades).
-        if port == _DEFAULT_PORTS[scheme]:
+        if port == DEFAULT_PORTS[scheme]:
             self.hosts.update({(host, 80), (host, 443)})
 
     def allows(self, url: str) -> bool:
@@ -83,45 +69,6 @@ class Scope:
 
     def is_seed_host(self, url: str) -> bool:
         return host_key(url) in self.seed_hosts
-
-
-#: Query parameters that only track, share or hold a session: the page is the same without
-#: them, and following them multiplies one page into many (``?replytocom=N``, ``?share=x``).
-JUNK_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga",
-     "share", "replytocom", "ref_src", "jsessionid", "phpsessid", "sid", "sessionid",
-     "session_id", "cfid", "cftoken", "aspsessionid", "zenid", "osCsid".lower()}
-)  # fmt: skip
-_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#]*", re.IGNORECASE)
-
-
-def strip_userinfo(url: str) -> str:
-    """``url`` without ``user:password@``: credentials in a link are never sent, stored or
-    logged (the page is fetched as anyone would see it)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def clean_link(url: str) -> str:
-    """``url`` without credentials, a fragment, tracking or session parameters (``utm_*``,
-    ``fbclid``, ``replytocom``, ``;jsessionid=``...); the other parameters keep their order
-    and bytes."""
-    url = _PATH_SESSION.sub("", strip_userinfo(url).split("#", 1)[0])
-    base, sep, query = url.partition("?")
-    if not sep:
-        return url
-    kept = [
-        kv for kv in query.split("&")
-        if kv and not (
-            (key := kv.split("=", 1)[0].lower()) in JUNK_PARAMS or key.startswith("utm_")
-        )
-    ]  # fmt: skip
-    return base + ("?" + "&".join(kept) if kept else "")
 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

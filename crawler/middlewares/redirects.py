@@ -7,6 +7,10 @@ this sees the 3xx first: a ``Location`` that leads back into the chain raises
 ``IgnoreRequest``, which reaches the spider's errback and becomes a ``redirect`` failure row.
 The 3xx itself is already archived (the capture middleware is outermost).
 
+Every redirect followed is told to the spider (``redirected``), which moves what waits on
+the source URL as a rel=canonical target to the redirect's target: the redirected request
+may be a duplicate, dropped by the scheduler, and never come back on its own.
+
 A ``Location`` that is not http(s) (``file:``, ``gopher:``) is a failure of kind ``offsite``
 too (Scrapy would drop it without a word). A ``Location`` with credentials
 (``http://user:password@host/``) is handed on without them, so that RedirectMiddleware
@@ -15,6 +19,7 @@ neither sends nor logs them.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urljoin
 
 from scrapy.exceptions import IgnoreRequest
@@ -27,6 +32,13 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 class RedirectLoopMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RedirectLoopMiddleware:
+        return cls(crawler)
+
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get(b"Location")
         if response.status not in REDIRECT_STATUSES or not location:
@@ -40,4 +52,7 @@ class RedirectLoopMiddleware:
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target.split("#", 1)[0] in {url.split("#", 1)[0] for url in chain}:
             raise IgnoreRequest(f"Redirect loop: {' -> '.join([*chain, target])}")
+        redirected = getattr(self.crawler.spider, "redirected", None)
+        if redirected is not None:
+            redirected(request.url, target)
         return response
