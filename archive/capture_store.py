@@ -24,6 +24,7 @@ from archive.warc_repair import RepairResult, repair_open_files
 from archive.warc_writer import (
     IDENTICAL_PAYLOAD,
     SERVER_NOT_MODIFIED,
+    RecordRef,
     Revisit,
     WARCFileWriter,
     WrittenExchange,
@@ -100,25 +101,21 @@ class CaptureStore:
     ) -> CaptureRef:
         """Commit the row of an exchange whose records are flushed."""
         response = written.response
-        row = CaptureRow(
+        row = capture_row(
             url=exchange.url,
-            fetched_at=written.warc_date,
+            warc_date=written.warc_date,
             status=exchange.response.status,
-            content_type=exchange.content_type or (original.content_type if original else None),
-            record_type=written.record_type,
-            payload_digest=written.payload_digest,
-            payload_length=original.payload_length if original else written.payload_length,
-            warc_file=response.warc_file,
-            warc_offset=response.offset,
-            warc_length=response.length,
-            warc_record_id=response.record_id,
-            request_offset=written.request.offset,
-            request_length=written.request.length,
-            ip_address=exchange.ip_address,
-            crawl_id=self.crawl_id,
+            content_type=exchange.content_type,
             etag=_text(exchange.response.get(b"etag")),
             last_modified=_text(exchange.response.get(b"last-modified")),
-            refers_to_id=original.capture_id if original else None,
+            record_type=written.record_type,
+            payload_digest=written.payload_digest,
+            payload_length=written.payload_length,
+            response=response,
+            request=written.request,
+            ip_address=exchange.ip_address,
+            crawl_id=self.crawl_id,
+            original=original,
         )
         capture_id = self.db.add_capture(row)
         return CaptureRef(
@@ -139,6 +136,49 @@ class CaptureStore:
             self._thread.shutdown(wait=True)
             self._thread = None
         self.writer.close()
+
+
+def capture_row(
+    *,
+    url: str,
+    warc_date: str,
+    status: int,
+    content_type: str | None,
+    etag: str | None,
+    last_modified: str | None,
+    record_type: str,
+    payload_digest: str,
+    payload_length: int,
+    response: RecordRef,
+    request: RecordRef | None,
+    ip_address: str | None,
+    crawl_id: int | None,
+    original: LastResponse | None,
+) -> CaptureRow:
+    """The ``captures`` row of a response or revisit record, as the crawl writes it and
+    ``reprocess`` reads it back: one rule for both. A revisit (``original``: the full
+    response it stands for) takes that response's content type when it states none, and
+    its payload length, since the payload it shows is that one."""
+    return CaptureRow(
+        url=url,
+        fetched_at=warc_date,
+        status=status,
+        content_type=content_type or (original.content_type if original else None),
+        record_type=record_type,
+        payload_digest=payload_digest,
+        payload_length=original.payload_length if original else payload_length,
+        warc_file=response.warc_file,
+        warc_offset=response.offset,
+        warc_length=response.length,
+        warc_record_id=response.record_id,
+        request_offset=request.offset if request else None,
+        request_length=request.length if request else None,
+        ip_address=ip_address,
+        crawl_id=crawl_id,
+        etag=etag,
+        last_modified=last_modified,
+        refers_to_id=original.capture_id if original else None,
+    )
 
 
 def _text(value: bytes | None) -> str | None:

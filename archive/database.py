@@ -56,7 +56,8 @@ class CaptureRow:
 
 @dataclass(frozen=True)
 class LastResponse:
-    """The latest full 200 response archived for a URL."""
+    """A full response record's capture: the latest 200 of a URL (the one a new revisit
+    stands for), or the one an archived revisit refers to."""
 
     capture_id: int
     url: str
@@ -71,11 +72,16 @@ class LastResponse:
     payload_length: int
 
 
+_RESPONSE_COLUMNS = (
+    "id, url, fetched_at, payload_digest, warc_record_id, warc_file, warc_offset,"
+    " content_type, etag, last_modified, payload_length"
+)
+
+
 def last_response(con: sqlite3.Connection, url: str) -> LastResponse | None:
     """The latest full 200 response archived for ``url`` (any connection, read-only too)."""
     row = con.execute(
-        "select id, url, fetched_at, payload_digest, warc_record_id, warc_file, warc_offset,"
-        " content_type, etag, last_modified, payload_length from captures"
+        f"select {_RESPONSE_COLUMNS} from captures"
         " where url = ? and status = 200 and record_type = 'response'"
         " order by fetched_at desc, id desc limit 1",
         [url],
@@ -195,6 +201,41 @@ class ArchiveDB:
                 },
             )
 
+    def crawl_counts(self, crawl_id: int) -> tuple[int, int, int]:
+        """Captures, WARC files and failures of crawl ``crawl_id``."""
+        captures, files = self.db.execute(
+            "select count(*), count(distinct warc_file) from captures where crawl_id = ?",
+            [crawl_id],
+        ).fetchone()
+        (failures,) = self.db.execute(
+            "select count(*) from failures where crawl_id = ?", [crawl_id]
+        ).fetchone()
+        return captures, files, failures
+
+    def crawl_captures(self, crawl_id: int | None) -> list[tuple[int, str | None, str, str]]:
+        """``(status, content type, URL, WARC file)`` of each capture of a crawl, in order."""
+        return self.db.execute(
+            "select status, content_type, url, warc_file from captures where crawl_id = ?"
+            " order by id",
+            [crawl_id],
+        ).fetchall()
+
+    def crawl_failures(self, crawl_id: int | None) -> list[tuple[str, str, str]]:
+        """``(kind, URL, reason)`` of each failure of a crawl, in order."""
+        return self.db.execute(
+            "select kind, url, reason from failures where crawl_id = ? order by id", [crawl_id]
+        ).fetchall()
+
+    def crawl_articles(self, crawl_id: int | None) -> list[tuple]:
+        """``(title, author, published, rating value, rating best, URL)`` of each article
+        whose latest capture a crawl made, newest first."""
+        return self.db.execute(
+            "select a.title, a.author, a.published, a.rating_value, a.rating_best, a.url "
+            "from articles a join captures c on c.id = a.capture_id where c.crawl_id = ? "
+            "order by a.published desc",
+            [crawl_id],
+        ).fetchall()
+
     # -- captures ------------------------------------------------------------------------
 
     def add_capture(self, row: CaptureRow) -> int:
@@ -215,23 +256,36 @@ class ArchiveDB:
             return int(found[0]), False
         return self.add_capture(row), True
 
-    def capture_id_of(self, record_id: str | None) -> int | None:
-        """The capture row of a WARC record, by its WARC-Record-ID."""
+    def response_of_record(self, record_id: str | None) -> LastResponse | None:
+        """The full response whose WARC-Record-ID is ``record_id`` (what a revisit record's
+        WARC-Refers-To names), if it is indexed."""
         if not record_id:
             return None
         row = self.db.execute(
-            "select id from captures where warc_record_id = ?", [record_id]
+            f"select {_RESPONSE_COLUMNS} from captures where warc_record_id = ?", [record_id]
         ).fetchone()
-        return int(row[0]) if row else None
+        return LastResponse(*row) if row else None
 
-    def original_of(self, capture_id: int | None) -> tuple[str | None, int | None]:
-        """Content type and payload length of the capture a revisit stands for."""
+    def response_of_capture(self, capture_id: int | None) -> LastResponse | None:
+        """Capture ``capture_id`` as a full response (a revisit's ``refers_to_id``)."""
         if capture_id is None:
-            return None, None
-        found = self.db.execute(
-            "select content_type, payload_length from captures where id = ?", [capture_id]
+            return None
+        row = self.db.execute(
+            f"select {_RESPONSE_COLUMNS} from captures where id = ?", [capture_id]
         ).fetchone()
-        return (found[0], found[1]) if found else (None, None)
+        return LastResponse(*row) if row else None
+
+    def has_article(self, url: str) -> bool:
+        return self.db.execute("select 1 from articles where url = ?", [url]).fetchone() is not None
+
+    def set_request_record(self, response_record_id: str, offset: int, length: int) -> None:
+        """Note where the request record of an indexed response lies (``reprocess`` meets it
+        after the response: the crawl writes the response first)."""
+        self.db.execute(
+            "update captures set request_offset = ?, request_length = ?"
+            " where warc_record_id = ? and request_offset is null",
+            [offset, length, response_record_id],
+        )
 
     def warc_files_indexed(self) -> set[str]:
         """Names of WARC files that have rows in ``captures``."""

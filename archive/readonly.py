@@ -7,7 +7,7 @@ the archive itself. :func:`connect_readonly` adds three guards that SQL cannot u
 - an authorizer (checked while a statement is compiled, before it runs) that allows reading
   tables, calling functions and the read-only PRAGMAs, and refuses everything else: ATTACH
   (which is also how ``VACUUM INTO`` opens its output file), writes, schema changes,
-  transactions, PRAGMAs that set something, and ``load_extension()``;
+  transactions (savepoints excepted), PRAGMAs that set something, and ``load_extension()``;
 - a limit of 0 attached databases (SQLite then refuses ATTACH and ``VACUUM INTO`` itself);
 - ``PRAGMA query_only``, which the authorizer does not let a statement turn off.
 """
@@ -21,7 +21,13 @@ from typing import Any
 
 from archive.errors import ArchiveError
 
-_READ_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE})
+#: Savepoints are allowed: on a connection that cannot write, one only holds a read
+#: transaction (a deferred one, that never takes the write lock), and sqlite-utils wraps its
+#: queries in one. BEGIN is not: ``BEGIN IMMEDIATE`` would take the write lock and stall
+#: the crawl.
+_READ_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE, sqlite3.SQLITE_SAVEPOINT}
+)
 #: Functions that reach outside the database (the last four exist in some builds only).
 _DENIED_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"})
 #: PRAGMAs that report on the database and change nothing; the argument, if any, names a

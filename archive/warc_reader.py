@@ -55,6 +55,16 @@ class StoredRecord:
         return None
 
 
+def warcinfo_fields(record: StoredRecord) -> dict[str, str]:
+    """The ``name: value`` fields of a warcinfo record (``application/warc-fields``)."""
+    fields: dict[str, str] = {}
+    for line in record.payload.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(name.strip(), value.strip())
+    return fields
+
+
 def locate(warc_dir: str | os.PathLike[str], warc_file: str) -> Path:
     """Path of ``warc_file`` inside ``warc_dir``, also while it is still ``.open``.
 

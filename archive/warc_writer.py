@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
+#: zlib level of each record's gzip member: twice as fast as 6, files about 10% larger.
+DEFAULT_GZIP_LEVEL = 3
 
 
 def sha1_digest(data: bytes) -> str:
@@ -121,7 +123,7 @@ class WARCFileWriter:
         *,
         prefix: str = "reviewarc",
         max_size: int = DEFAULT_MAX_SIZE,
-        gzip_level: int = 6,
+        gzip_level: int = DEFAULT_GZIP_LEVEL,
         warcinfo: Mapping[str, str] | None = None,
         fsync: bool = False,
         clock: Callable[[], datetime] = utcnow,

@@ -1,13 +1,23 @@
-"""Rebuild ``captures``, ``articles`` and ``article_versions`` from the WARC files alone.
+"""Rebuild the database from the WARC files alone, through the crawl's own path.
 
-The same code as the crawl: every response and revisit record becomes a ``captures`` row, and
-every HTML page one of them shows (a revisit shows its original's payload) goes through
-:func:`pipelines.extraction.analyze_page` in the extraction pool (all cores) and, if it is an
-article, into :class:`archive.articles.ArticleStore`. Files are read in name order (their names
-start with the time they were opened) so sightings keep their order. Idempotent: records
-already indexed are not added again, and storing a capture's article again changes nothing
-(see :class:`archive.articles.ArticleStore`), so a run killed part-way and run again ends with
-the tables of one uninterrupted run.
+Every response and revisit record becomes a ``captures`` row by the crawl's rule
+(:func:`archive.capture_store.capture_row`, with its request record's place); every page one
+of them shows (:func:`archive.shown.shown_page`: a revisit shows its original's payload, as
+in the crawl) goes through :func:`pipelines.extraction.analyze_page` in the extraction pool
+(all cores); an article is stored by :class:`pipelines.store.PageStore` after the
+rel=canonical rule of :mod:`pipelines.canonical`, applied in capture order as the crawl
+applies it (a page deferring to its canonical URL waits for that URL's capture; redirects
+are followed through the file's 3xx records). So a database rebuilt from a crawl's WARCs
+equals the crawl's, table by table, but for what only a crawl knows (``crawls``,
+``failures`` and ``captures.crawl_id``); see ``tests/test_rebuild.py``. One difference is
+known: reprocess has no seeds, so a canonical URL counts as "another page of the site" when
+it is on the page's own host (the crawl takes any host in its scope).
+
+Files are read in name order (their names start with the time they were opened) so
+sightings keep their order. Idempotent: records already indexed are not added again, and
+storing a capture's article again changes nothing (see :class:`archive.articles.
+ArticleStore`), so a run killed part-way and run again ends with the tables of one
+uninterrupted run.
 """
 
 from __future__ import annotations
@@ -16,22 +26,28 @@ import asyncio
 import logging
 import re
 import zlib
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin
 
 from warcio.exceptions import ArchiveLoadFailed
 
-from archive.articles import ArticleStore
-from archive.database import ArchiveDB, CaptureRow
+from archive.articles import Article
+from archive.capture_store import capture_row, recover
+from archive.database import ArchiveDB
 from archive.datadir import DataDir
-from archive.decoding import decode_body
 from archive.errors import ArchiveError
-from archive.warc_reader import StoredRecord, iter_records, locate, read_record
+from archive.shown import shown_page
+from archive.warc_reader import StoredRecord, iter_records, warcinfo_fields
+from archive.warc_writer import RecordRef
+from pipelines.canonical import CanonicalWaits, canonical_elsewhere
 from pipelines.page import PageInput, is_html_page
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
+from pipelines.store import NotStored, PageStore
+from pipelines.urls import clean_link, same_site
 
 logger = logging.getLogger(__name__)
 
@@ -55,196 +71,240 @@ class ReprocessResult:
 
 
 @dataclass
-class _Page:
+class _Capture:
+    """A response or revisit record, indexed; ``page`` when it shows an HTML page."""
+
     capture_id: int
     fetched_at: str
-    page: PageInput
+    #: The URLs it answers: its own and those that redirected to it (in this file).
+    here: list[str]
+    page: PageInput | None
+    #: For a redirect: where it leads (clean).
+    redirect_to: str | None = None
 
 
 def _files(warc_dir: Path, skip: set[str]) -> list[Path]:
     return [p for p in sorted(warc_dir.glob("*.warc.gz")) if p.name not in skip]
 
 
-def _pages(path: Path, archive: ArchiveDB, result: ReprocessResult) -> Iterator[_Page]:
-    """Index the response and revisit records of ``path``; yield the HTML pages to analyze."""
-    pattern: re.Pattern[str] | None = None
-    for record in iter_records(path):
-        result.records += 1
-        if record.record_type == "warcinfo":
-            fields = dict(
-                line.split(": ", 1) for line in record.payload.decode("utf-8", "replace").split(
-                    "\r\n") if ": " in line
-            )  # fmt: skip
-            value = fields.get(ARTICLE_PATTERN_FIELD)
-            pattern = re.compile(value) if value else None
-            continue
-        if record.record_type not in ("response", "revisit"):
-            continue
+class _FileReader:
+    """Indexes the records of one WARC file, in order, as the crawl indexed them."""
+
+    def __init__(self, path: Path, archive: ArchiveDB, result: ReprocessResult) -> None:
+        self.path = path
+        self.archive = archive
+        self.result = result
+        self.pattern: re.Pattern[str] | None = None
+        #: Redirect targets (clean) to the URLs that redirected there, in this file.
+        self.redirected_from: dict[str, set[str]] = defaultdict(set)
+        self.added: set[str] = set()  # record ids of the captures added from this file
+
+    def captures(self) -> Iterator[_Capture]:
+        for record in iter_records(self.path):
+            self.result.records += 1
+            if record.record_type == "warcinfo":
+                value = warcinfo_fields(record).get(ARTICLE_PATTERN_FIELD)
+                self.pattern = re.compile(value) if value else None
+            elif record.record_type == "request":
+                self._request(record)
+            elif record.record_type in ("response", "revisit"):
+                capture = self._capture(record)
+                if capture is not None:
+                    yield capture
+
+    def _request(self, record: StoredRecord) -> None:
+        """The crawl writes an exchange's request record after its response's."""
+        response_id = record.header("WARC-Concurrent-To")
+        if response_id in self.added:
+            self.archive.set_request_record(response_id, record.offset, record.length)
+
+    def _capture(self, record: StoredRecord) -> _Capture | None:
         url = record.header("WARC-Target-URI") or ""
         status, headers = record.http_status, record.http_headers
-        refers_to_id = archive.capture_id_of(record.header("WARC-Refers-To"))
-        original_type, original_length = archive.original_of(refers_to_id)
-        content_type = headers.get("content-type") or original_type
-        row = CaptureRow(
+        original = self.archive.response_of_record(record.header("WARC-Refers-To"))
+        row = capture_row(
             url=url,
-            fetched_at=record.header("WARC-Date") or "",
+            warc_date=record.header("WARC-Date") or "",
             status=status,
-            content_type=content_type,
-            record_type=record.record_type,
-            payload_digest=record.header("WARC-Payload-Digest") or "",
-            payload_length=len(record.payload) if original_length is None else original_length,
-            warc_file=record.warc_file,
-            warc_offset=record.offset,
-            warc_length=record.length,
-            warc_record_id=record.header("WARC-Record-ID") or "",
-            ip_address=record.header("WARC-IP-Address"),
+            content_type=headers.get("content-type"),
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
-            refers_to_id=refers_to_id,
+            record_type=record.record_type,
+            payload_digest=record.header("WARC-Payload-Digest") or "",
+            payload_length=len(record.payload),
+            response=RecordRef(
+                record.header("WARC-Record-ID") or "",
+                record.warc_file,
+                record.offset,
+                record.length,
+            ),  # fmt: skip
+            request=None,
+            ip_address=record.header("WARC-IP-Address"),
+            crawl_id=None,
+            original=original,
         )
-        capture_id, added = archive.ensure_capture(row)
-        result.captures_added += added
+        capture_id, added = self.archive.ensure_capture(row)
+        if added:
+            self.added.add(row.warc_record_id)
+        self.result.captures_added += added
+        if 300 <= status < 400 and status != 304:
+            location = headers.get("location")
+            if not location:
+                return None
+            target = clean_link(urljoin(url, location.strip()))
+            self.redirected_from[target].add(clean_link(url))
+            # The crawl handles the page it redirects to, not the redirect itself.
+            return _Capture(capture_id, row.fetched_at, [url], None, redirect_to=target)
+        here = self._here(url)
         try:
-            shown = _shown(path.parent, archive, record, refers_to_id)
-            if shown is None:
-                continue
-            payload, headers = shown
-            body = decode_body(payload, headers.get("content-encoding"), MAX_BODY)
+            shown = shown_page(self.path.parent, record_type=record.record_type, status=status,
+                               headers=headers, payload=record.payload, original=original,
+                               max_size=MAX_BODY)  # fmt: skip
         except (ArchiveError, OSError, ValueError) as e:
-            result.failures.append(f"{url}: {e}")
-            continue
-        if not is_html_page(headers.get("content-type"), body):
-            continue
-        yield _Page(
-            capture_id,
-            row.fetched_at,
-            PageInput(
-                url=url,
-                body=body,
-                content_type=headers.get("content-type"),
-                content_language=headers.get("content-language"),
-                matches_article_pattern=bool(pattern and pattern.search(url)),
-                links=False,  # nothing to crawl: only the article is wanted
-            ),
+            self.result.failures.append(f"{url}: {e}")
+            return _Capture(capture_id, row.fetched_at, here, None)
+        if shown is None or not is_html_page(shown.content_type, shown.body):
+            return _Capture(capture_id, row.fetched_at, here, None)
+        page = PageInput(
+            url=url,
+            body=shown.body,
+            content_type=shown.content_type,
+            content_language=shown.headers.get("content-language"),
+            matches_article_pattern=bool(self.pattern and self.pattern.search(url)),
+            links=False,  # nothing to crawl: only the article is wanted
         )
+        return _Capture(capture_id, row.fetched_at, here, page)
 
-
-def _shown(
-    warc_dir: Path, archive: ArchiveDB, record: StoredRecord, refers_to_id: int | None
-) -> tuple[bytes, dict[str, str]] | None:
-    """Payload and HTTP headers of the page a record shows, or None for no page.
-
-    A 2xx response shows its own. A revisit shows its original's payload, as in the crawl,
-    which stores the article of an unchanged page again (moving its ``last_seen``): a 304
-    gets the page as last archived with only its content type, a 200 whose payload was the
-    last capture's keeps its own headers.
-    """
-    status = record.http_status
-    if record.record_type == "response":
-        return (record.payload, record.http_headers) if 200 <= status < 300 else None
-    if refers_to_id is None or status not in (200, 304):
-        return None
-    found = archive.db.execute(
-        "select warc_file, warc_offset, content_type from captures where id = ?", [refers_to_id]
-    ).fetchone()
-    if found is None:
-        return None
-    original = read_record(locate(warc_dir, found[0]), found[1])
-    if status == 200:
-        return original.payload, record.http_headers
-    headers = {"content-type": found[2] or "text/html"}
-    encoding = original.http_headers.get("content-encoding")
-    return original.payload, {**headers, "content-encoding": encoding} if encoding else headers
+    def _here(self, url: str) -> list[str]:
+        """``url`` and every URL that redirected to it, through any chain (in this file)."""
+        here, todo = [url], [clean_link(url)]
+        seen = set(todo)
+        while todo:
+            for source in self.redirected_from.get(todo.pop(), ()):
+                if source not in seen:
+                    seen.add(source)
+                    here.append(source)
+                    todo.append(source)
+        return here
 
 
 #: What reading a damaged WARC file raises (warcio, gzip, ISA-L).
 UNREADABLE = (ArchiveLoadFailed, ArchiveError, OSError, EOFError, zlib.error)
 
 
-def _canonical_elsewhere(archive: ArchiveDB, url: str, canonical: str | None) -> bool:
-    """The crawl stores an article under its rel=canonical URL when that is another page of
-    the same site that was fetched; do the same here."""
-    if not canonical or urlsplit(canonical).netloc != urlsplit(url).netloc:
-        return False
-    canonical = canonical.split("#", 1)[0]
-    if canonical == url:
-        return False
-    return (
-        archive.db.execute(
-            "select 1 from captures where url = ? and status between 200 and 299 limit 1",
-            [canonical],
-        ).fetchone()
-        is not None
-    )
+class _Storer:
+    """Stores the analyses of one file's captures in order, through the crawl's path: the
+    rel=canonical rule of :mod:`pipelines.canonical` (an article deferring to another URL
+    waits for that URL's capture, as in the crawl) and :class:`pipelines.store.PageStore`."""
+
+    def __init__(self, archive: ArchiveDB, result: ReprocessResult) -> None:
+        self.store = PageStore(archive, in_transaction=True)
+        self.result = result
+        self.waits: CanonicalWaits[tuple[_Capture, Article]] = CanonicalWaits()
+
+    def handled(self, capture: _Capture, analysis: object) -> None:
+        if capture.redirect_to is not None:
+            release, _ = self.waits.redirect(clean_link(capture.here[0]), capture.redirect_to)
+            for waiting in release:
+                self._save(*waiting)
+            return
+        article = None
+        if capture.page is not None:
+            self.result.pages += 1
+            if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
+                self.result.failures.append(f"{capture.page.url}: {analysis}")
+            elif isinstance(analysis, BaseException):
+                raise analysis
+            elif analysis is not None:
+                article = analysis.article  # type: ignore[attr-defined]
+        canonical = None
+        if article is not None:
+            canonical = canonical_elsewhere(
+                article.canonical_url, capture.here, partial(same_site, article.url)
+            )
+        stored = False
+        if article is not None and canonical is not None:
+            decision = self.waits.decide(canonical)
+            if decision == "store":
+                stored = self._save(capture, article)
+            elif decision == "wait":
+                self.waits.wait(
+                    canonical, (capture, article), [clean_link(u) for u in capture.here]
+                )
+        elif article is not None:
+            stored = self._save(capture, article)
+        release, _ = self.waits.settle([clean_link(u) for u in capture.here], stored)
+        for waiting in release:
+            self._save(*waiting)
+
+    def finish(self) -> None:
+        """End of the file: articles whose canonical URL was never captured are stored from
+        their own pages, as the crawl stores them when that URL fails."""
+        for waiting in self.waits.unsettled():
+            self._save(*waiting)
+
+    def _save(self, capture: _Capture, article: Article) -> bool:
+        saved = self.store.save(article, capture.capture_id, capture.fetched_at)
+        if isinstance(saved, NotStored):
+            self.result.failures.append(f"{article.url}: {saved.reason}")
+            return False
+        self.result.articles_new += saved.new_article
+        self.result.versions_new += saved.new_version
+        return True
 
 
 async def _run(
-    datadir: DataDir,
     archive: ArchiveDB,
     pool: ExtractionPool,
     files: list[Path],
     result: ReprocessResult,
     progress: Callable[[Path, int], None],
 ) -> None:
-    store = ArticleStore(archive.db)
-    # A window of pages in the pool: workers stay busy while results are stored in order.
-    window: deque[tuple[_Page, asyncio.Future]] = deque()
-
-    def store_oldest(item: _Page, analysis: object) -> None:
-        result.pages += 1
-        if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
-            result.failures.append(f"{item.page.url}: {analysis}")
-            return
-        if isinstance(analysis, BaseException):
-            raise analysis
-        article = analysis.article  # type: ignore[attr-defined]
-        if article is None or _canonical_elsewhere(archive, article.url, article.canonical_url):
-            return
-        try:
-            saved = store.save(article, item.capture_id, item.fetched_at)
-        except Exception as e:
-            # save() rolled back to its savepoint, so the file's transaction goes on without
-            # this article, as the crawl goes on after a failure row. An error that ended the
-            # transaction itself would leave the file half indexed: that one stops the run.
-            if not archive.db.conn.in_transaction:
-                raise
-            logger.warning("Could not store the article of %s: %s", item.page.url, e)
-            result.failures.append(f"{item.page.url}: could not store: {e}")
-            return
-        result.articles_new += saved.new_article
-        result.versions_new += saved.new_version
-
-    async def drain(keep: int) -> None:
-        while len(window) > keep:
-            item, future = window.popleft()
-            try:
-                analysis = await future
-            except (ExtractionTimeout, ExtractionFailed) as e:
-                analysis = e
-            store_oldest(item, analysis)
-
     for path in files:
         # One transaction per file: its captures and articles appear together or not at all
         # (so ``--new`` never skips a half-indexed file), and one commit instead of thousands.
         archive.db.begin()
         try:
-            try:
-                for page in _pages(path, archive, result):
-                    window.append((page, asyncio.ensure_future(pool.analyze(page.page))))
-                    await drain(keep=WINDOW)
-            except UNREADABLE as e:
-                # A broken file (bad gzip members, a record that is not one): what was read
-                # before the break is indexed, the rest is said, the next file goes on.
-                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                logger.warning("%s is unreadable past this point: %s", path.name, reason)
-                result.failures.append(f"{path.name}: unreadable WARC record: {reason}")
-            await drain(keep=0)
+            await _index_file(path, archive, pool, result)
         except BaseException:
             archive.db.rollback()
             raise
         archive.db.commit()
         result.files += 1
         progress(path, result.records)
+
+
+async def _index_file(
+    path: Path, archive: ArchiveDB, pool: ExtractionPool, result: ReprocessResult
+) -> None:
+    storer = _Storer(archive, result)
+    # A window of pages in the pool: workers stay busy while results are stored in order.
+    window: deque[tuple[_Capture, asyncio.Future | None]] = deque()
+
+    async def drain(keep: int) -> None:
+        while len(window) > keep:
+            capture, future = window.popleft()
+            try:
+                analysis = None if future is None else await future
+            except (ExtractionTimeout, ExtractionFailed) as e:
+                analysis = e
+            storer.handled(capture, analysis)
+
+    try:
+        for capture in _FileReader(path, archive, result).captures():
+            future = None
+            if capture.page is not None:
+                future = asyncio.ensure_future(pool.analyze(capture.page))
+            window.append((capture, future))
+            await drain(keep=WINDOW)
+    except UNREADABLE as e:
+        # A broken file (bad gzip members, a record that is not one): what was read before
+        # the break is indexed, the rest is said, the next file goes on.
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        logger.warning("%s is unreadable past this point: %s", path.name, reason)
+        result.failures.append(f"{path.name}: unreadable WARC record: {reason}")
+    await drain(keep=0)
+    storer.finish()
 
 
 def reprocess(
@@ -264,14 +324,12 @@ def reprocess(
         except BaseException:
             pool.close()
             raise
-        from archive.capture_store import recover
-
         try:
             recover(datadir, archive)
             skip = archive.warc_files_indexed() if only_new else set()
             files = _files(datadir.warc_dir, skip)
             result = ReprocessResult()
-            asyncio.run(_run(datadir, archive, pool, files, result, progress))
+            asyncio.run(_run(archive, pool, files, result, progress))
         finally:
             pool.close()  # before the checkpoint: every page is analyzed by now
             archive.close()

@@ -326,7 +326,8 @@ Page = tuple[int, dict[str, str], str | bytes]
 class PagesServer(ThreadingHTTPServer):
     """A site made of a dict: path (without query) -> (status, headers, body), or a function
     of the path giving one (``routes``, tried when ``pages`` has no entry). Starts at once on
-    127.0.0.1, port chosen at run time; logs each request's path and headers."""
+    127.0.0.1, port chosen at run time; logs each request's path and headers. A page with an
+    ``ETag`` answers 304 to a request whose ``If-None-Match`` names it."""
 
     daemon_threads = True
 
@@ -364,6 +365,9 @@ class _PagesHandler(BaseHTTPRequestHandler):
         if page is None and self.server.routes is not None:
             page = self.server.routes(path)
         status, headers, body = page or (404, {}, "<p>no such page</p>")
+        etag = headers.get("ETag")
+        if status == 200 and etag is not None and self.headers.get("If-None-Match") == etag:
+            status, body = 304, b""  # a conditional request for a page that did not change
         data = body if isinstance(body, bytes) else body.encode()
         self.send_response(status)
         for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
