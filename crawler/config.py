@@ -1,103 +1,176 @@
-"""reviewarc's settings, read once from Scrapy settings into a frozen object.
+"""reviewarc's settings: each one's name, default and meaning stated once, here.
 
-Every ``REVIEWARC_*`` setting is documented here and defaulted in ``crawler/settings.py``.
-Components call :meth:`ReviewarcConfig.from_settings` in ``from_crawler`` and never read
-settings anywhere else.
+Every ``REVIEWARC_*`` setting is a field of :class:`ReviewarcConfig`; its default is the
+field's, and ``crawler/settings.py`` does not repeat it. Components get the one config of
+their crawler with :meth:`ReviewarcConfig.of` (read from the settings once, on first use);
+they never read ``REVIEWARC_*`` settings themselves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from archive.datadir import default_data_dir
+from archive.warc_writer import DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE
+
+#: Attribute of a Scrapy crawler holding its config.
+_ATTRIBUTE = "_reviewarc_config"
+#: ``REVIEWARC_PRIVATE_ADDRESSES`` values.
+PRIVATE_ADDRESS_CHOICES = ("auto", "seeds")
+
+
+def _setting(name: str, doc: str, **kwargs: Any) -> Any:
+    return field(metadata={"setting": name, "doc": doc}, **kwargs)
 
 
 @dataclass(frozen=True)
 class ReviewarcConfig:
-    #: ``REVIEWARC_DATA``: the data directory (default: ``$REVIEWARC_DATA``, else
-    #: ``./reviewarc-data``).
-    data_dir: Path
-    #: ``REVIEWARC_WARC_PREFIX``: first part of WARC file names.
-    warc_prefix: str = "reviewarc"
-    #: ``REVIEWARC_WARC_MAX_SIZE``: a WARC file is closed and a new one started past this size.
-    warc_max_size: int = 1_000_000_000
-    #: ``REVIEWARC_WARC_GZIP_LEVEL``: zlib level of each record's gzip member.
-    warc_gzip_level: int = 3
-    #: ``REVIEWARC_WARC_FSYNC``: fsync after every exchange (survives power loss; slower).
-    warc_fsync: bool = False
-    #: ``REVIEWARC_SOURCE``: name of the configured source being crawled, if any.
-    source: str | None = None
-    #: ``REVIEWARC_TRAP_MAX_PER_PATTERN``: links of one numbered URL shape followed per crawl.
-    trap_max_per_pattern: int = 5000
-    #: ``REVIEWARC_TRAP_MAX_QUERY_VARIANTS``: query strings followed per path.
-    trap_max_query_variants: int = 50
-    #: ``REVIEWARC_TRAP_MAX_PATH_SEGMENTS``: longest path followed, in segments.
-    trap_max_path_segments: int = 20
-    #: ``REVIEWARC_THROTTLE_LOOPBACK``: throttle requests to this machine's own servers too.
-    throttle_loopback: bool = False
-    #: ``REVIEWARC_ARCHIVE_ONLY``: write WARCs and captures only; extraction is left to reprocess.
-    archive_only: bool = False
-    #: ``REVIEWARC_INCREMENTAL``: conditional requests and revisit records for pages archived
-    #: before, and skipping sitemap entries unchanged since their last capture.
-    incremental: bool = True
-    #: ``REVIEWARC_MAX_DEPTH``: links followed from a seed (0: the seeds and their sitemaps'
-    #: and feeds' own files only). Page requisites and sitemap indexes do not count.
-    max_depth: int = 20
-    #: ``REVIEWARC_REQUISITES``: also archive the stylesheets, images, scripts and fonts that
-    #: article pages need (from any host), so that replay looks like the original.
-    requisites: bool = True
-    #: ``REVIEWARC_EXTRACT_WORKERS``: extraction processes (default: one per core; 0 = in the
-    #: crawl's own process).
-    extract_workers: int | None = None
-    #: ``REVIEWARC_EXTRACT_TIMEOUT``: seconds one page may take to extract.
-    extract_timeout: float = 60.0
-    #: ``REVIEWARC_PRIVATE_ADDRESSES``: which hosts may be on loopback, private, link-local
-    #: or other non-public addresses (judged by the address connected to). ``auto``: every
-    #: host when a seed is written as such an address (a local site), else the seeds' own
-    #: hosts only; ``seeds``: the seeds' own hosts only.
-    private_addresses: str = "auto"
-    #: ``REVIEWARC_SITEMAP_MAX_DEPTH``: sitemap indexes followed inside sitemap indexes (the
-    #: protocol allows none; some sites nest a level or two).
-    sitemap_max_depth: int = 3
-    #: ``REVIEWARC_SITEMAP_MAX_FILES``: sitemaps and sitemap indexes fetched per crawl.
-    sitemap_max_files: int = 1000
+    data_dir: Path = _setting(
+        "REVIEWARC_DATA",
+        "the data directory (default: $REVIEWARC_DATA, else ./reviewarc-data)",
+        default_factory=default_data_dir,
+    )
+    warc_prefix: str = _setting(
+        "REVIEWARC_WARC_PREFIX", "first part of WARC file names", default="reviewarc"
+    )
+    warc_max_size: int = _setting(
+        "REVIEWARC_WARC_MAX_SIZE",
+        "a WARC file is closed and a new one started past this size (bytes)",
+        default=DEFAULT_MAX_SIZE,
+    )
+    warc_gzip_level: int = _setting(
+        "REVIEWARC_WARC_GZIP_LEVEL",
+        "zlib level of each record's gzip member (3: twice as fast as 6, files ~10% larger)",
+        default=DEFAULT_GZIP_LEVEL,
+    )
+    warc_fsync: bool = _setting(
+        "REVIEWARC_WARC_FSYNC",
+        "fsync after every exchange (survives power loss; slower)",
+        default=False,
+    )
+    source: str | None = _setting(
+        "REVIEWARC_SOURCE", "name of the configured source being crawled, if any", default=None
+    )
+    trap_max_per_pattern: int = _setting(
+        "REVIEWARC_TRAP_MAX_PER_PATTERN",
+        "links of one numbered URL shape followed per crawl",
+        default=5000,
+    )
+    trap_max_query_variants: int = _setting(
+        "REVIEWARC_TRAP_MAX_QUERY_VARIANTS", "query strings followed per path", default=50
+    )
+    trap_max_path_segments: int = _setting(
+        "REVIEWARC_TRAP_MAX_PATH_SEGMENTS", "longest path followed, in segments", default=20
+    )
+    throttle_loopback: bool = _setting(
+        "REVIEWARC_THROTTLE_LOOPBACK",
+        "throttle requests to this machine's own servers too",
+        default=False,
+    )
+    archive_only: bool = _setting(
+        "REVIEWARC_ARCHIVE_ONLY",
+        "write WARCs and captures only; extraction is left to reprocess",
+        default=False,
+    )
+    incremental: bool = _setting(
+        "REVIEWARC_INCREMENTAL",
+        "conditional requests and revisit records for pages archived before, and skipping"
+        " sitemap entries unchanged since their last capture",
+        default=True,
+    )
+    max_depth: int = _setting(
+        "REVIEWARC_MAX_DEPTH",
+        "links followed from a seed, like Heritrix's maxHops (0: the seeds and their"
+        " sitemaps' and feeds' own files only); page requisites and sitemap indexes do not"
+        " count",
+        default=20,
+    )
+    requisites: bool = _setting(
+        "REVIEWARC_REQUISITES",
+        "also archive the stylesheets, images, scripts and fonts that article pages need"
+        " (from any host), so that replay looks like the original",
+        default=True,
+    )
+    extract_workers: int | None = _setting(
+        "REVIEWARC_EXTRACT_WORKERS",
+        "extraction processes (default: one per core; 0: in the crawl's own process)",
+        default=None,
+    )
+    extract_timeout: float = _setting(
+        "REVIEWARC_EXTRACT_TIMEOUT", "seconds one page may take to extract", default=60.0
+    )
+    private_addresses: str = _setting(
+        "REVIEWARC_PRIVATE_ADDRESSES",
+        "which hosts may be on loopback, private, link-local or other non-public addresses"
+        " (judged by the address connected to). auto: every host when a seed is written as"
+        " such an address (a local site), else the seeds' own hosts only; seeds: the seeds'"
+        " own hosts only",
+        default="auto",
+    )
+    sitemap_max_depth: int = _setting(
+        "REVIEWARC_SITEMAP_MAX_DEPTH",
+        "sitemap indexes followed inside sitemap indexes (the protocol allows none; some"
+        " sites nest a level or two)",
+        default=3,
+    )
+    sitemap_max_files: int = _setting(
+        "REVIEWARC_SITEMAP_MAX_FILES",
+        "sitemaps and sitemap indexes fetched per crawl",
+        default=1000,
+    )
+
+    @classmethod
+    def of(cls, crawler: Any) -> ReviewarcConfig:
+        """The config of ``crawler``: read from its settings on first use, then kept."""
+        config = getattr(crawler, _ATTRIBUTE, None)
+        if config is None:
+            config = cls.from_settings(crawler.settings)
+            setattr(crawler, _ATTRIBUTE, config)
+        return config
 
     @classmethod
     def from_settings(cls, settings: Any) -> ReviewarcConfig:
-        data = settings.get("REVIEWARC_DATA")
-        return cls(
-            data_dir=Path(data) if data else default_data_dir(),
-            warc_prefix=settings.get("REVIEWARC_WARC_PREFIX", "reviewarc"),
-            warc_max_size=settings.getint("REVIEWARC_WARC_MAX_SIZE", 1_000_000_000),
-            warc_gzip_level=settings.getint("REVIEWARC_WARC_GZIP_LEVEL", 3),
-            warc_fsync=settings.getbool("REVIEWARC_WARC_FSYNC", False),
-            source=settings.get("REVIEWARC_SOURCE") or None,
-            trap_max_per_pattern=settings.getint("REVIEWARC_TRAP_MAX_PER_PATTERN", 5000),
-            trap_max_query_variants=settings.getint("REVIEWARC_TRAP_MAX_QUERY_VARIANTS", 50),
-            trap_max_path_segments=settings.getint("REVIEWARC_TRAP_MAX_PATH_SEGMENTS", 20),
-            throttle_loopback=settings.getbool("REVIEWARC_THROTTLE_LOOPBACK", False),
-            archive_only=settings.getbool("REVIEWARC_ARCHIVE_ONLY", False),
-            requisites=settings.getbool("REVIEWARC_REQUISITES", True),
-            max_depth=settings.getint("REVIEWARC_MAX_DEPTH", 20),
-            incremental=settings.getbool("REVIEWARC_INCREMENTAL", True),
-            extract_workers=(
-                None
-                if settings.get("REVIEWARC_EXTRACT_WORKERS") in (None, "")
-                else settings.getint("REVIEWARC_EXTRACT_WORKERS")
-            ),
-            extract_timeout=settings.getfloat("REVIEWARC_EXTRACT_TIMEOUT", 60.0),
-            private_addresses=_choice(
-                settings, "REVIEWARC_PRIVATE_ADDRESSES", "auto", ("auto", "seeds")
-            ),
-            sitemap_max_depth=settings.getint("REVIEWARC_SITEMAP_MAX_DEPTH", 3),
-            sitemap_max_files=settings.getint("REVIEWARC_SITEMAP_MAX_FILES", 1000),
-        )
+        """Read every ``REVIEWARC_*`` setting; one left unset (or empty) keeps its default.
+        Raises ValueError, naming the setting, for a value of the wrong kind."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.metadata["setting"]
+            raw = settings.get(name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = _read(settings, name, f.type)
+            except ValueError as e:
+                raise ValueError(f"{name}: {e}") from None
+        config = cls(**values)
+        if config.private_addresses not in PRIVATE_ADDRESS_CHOICES:
+            raise ValueError(
+                f"REVIEWARC_PRIVATE_ADDRESSES must be one of {', '.join(PRIVATE_ADDRESS_CHOICES)}"
+                f", not {config.private_addresses!r}"
+            )
+        return config
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, Any, str]]:
+        """``(setting, default, meaning)`` of every setting, for docs and ``--help``."""
+        return [(f.metadata["setting"], _default(f), f.metadata["doc"]) for f in fields(cls)]
 
 
-def _choice(settings: Any, name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = str(settings.get(name) or default).strip().lower()
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
+def _default(f: Any) -> Any:
+    return f.default_factory() if callable(f.default_factory) else f.default
+
+
+def _read(settings: Any, name: str, kind: str) -> Any:
+    """A setting as the field's type (annotations are strings: ``from __future__``)."""
+    if kind == "Path":
+        return Path(settings.get(name))
+    if kind == "bool":
+        return settings.getbool(name)
+    if kind in ("int", "int | None"):
+        return settings.getint(name)
+    if kind == "float":
+        return settings.getfloat(name)
+    value = str(settings.get(name))
+    return value.strip().lower() if name == "REVIEWARC_PRIVATE_ADDRESSES" else value

@@ -5,16 +5,21 @@ connection headers (Content-Length, Transfer-Encoding, Connection, Keep-Alive) r
 the reason phrase is dropped. An archive needs the head as the server sent it. Twisted's
 HTTP parser sees every status and header line, so a subclass of Scrapy's lenient parser
 records them on the Twisted response (installed the way Scrapy installs its own parser),
-and this handler files them under the Scrapy response it builds. The WARC capture
-extension reads them back with :func:`raw_head`. Header lines are kept in order with their
-names' case; the parser has already joined folded lines and trimmed values.
+and this handler hands them on with the response: in ``request.meta[RAW_HEAD_META]`` of the
+request it answers, where the capture (:mod:`crawler.capture`, the outermost middleware)
+takes them with :func:`take_raw_head` before any other component sees the response. Header
+lines are kept in order with their names' case; the parser has already joined folded lines
+and trimmed values.
+
+It subclasses private parts of Scrapy's HTTP/1.1 handler (``http11._ScrapyAgent``, the
+lenient parser, protocol and factory), which is why pyproject pins Scrapy to the minor
+versions this was tested on.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from scrapy.core.downloader.handlers import http11
 from scrapy.exceptions import ResponseDataLossError
@@ -26,7 +31,8 @@ from archive.exchange import Header, ResponseHead
 
 logger = logging.getLogger(__name__)
 
-_RAW_HEADS: WeakKeyDictionary[Response, ResponseHead] = WeakKeyDictionary()
+#: ``request.meta`` key: the head of the response to this request, as received.
+RAW_HEAD_META = "reviewarc_raw_head"
 
 
 class RecordingHTTPClientParser(http11._LenientHTTPClientParser):
@@ -76,11 +82,13 @@ def _head_from_txresponse(txresponse: Any) -> ResponseHead | None:
 
 
 class _RecordingAgent(http11._ScrapyAgent):
+    """One per download: keeps the head of the response it received."""
+
+    raw_head: ResponseHead | None = None
+
     def _cb_bodydone(self, result: Any, url: str) -> Response:
         response = super()._cb_bodydone(result, url)
-        head = _head_from_txresponse(result["txresponse"])
-        if head is not None:
-            _RAW_HEADS[response] = head
+        self.raw_head = _head_from_txresponse(result["txresponse"])
         return response
 
 
@@ -104,14 +112,17 @@ class RecordingHTTP11DownloadHandler(http11.HTTP11DownloadHandler):
         )
         try:
             with wrap_twisted_exceptions():
-                return await maybe_deferred_to_future(agent.download_request(request))
+                response = await maybe_deferred_to_future(agent.download_request(request))
         except ResponseDataLossError:
             if not self._fail_on_dataloss_warned:
                 logger.warning(get_dataloss_msg(request.url))
                 self._fail_on_dataloss_warned = True
             raise
+        request.meta[RAW_HEAD_META] = agent.raw_head
+        return response
 
 
-def raw_head(response: Response) -> ResponseHead | None:
-    """The head of ``response`` as received, if this handler downloaded it."""
-    return _RAW_HEADS.get(response)
+def take_raw_head(request: Request) -> ResponseHead | None:
+    """The head of the response to ``request`` as received, if this handler downloaded it;
+    taken, so that a request made from this one (a redirect) does not carry it on."""
+    return request.meta.pop(RAW_HEAD_META, None)

@@ -7,17 +7,17 @@ from datetime import UTC, datetime, timedelta
 from scrapy.http import Headers, Request, Response
 
 from archive.exchange import Exchange, Header, RequestHead, ResponseHead
-from crawler.download_handler import raw_head
+from crawler.download_handler import take_raw_head
 
 
 def _header_list(headers: Headers) -> list[Header]:
     return [(bytes(k), bytes(v)) for k, values in headers.items() for v in values]
 
 
-def response_head(response: Response) -> ResponseHead:
+def response_head(request: Request, response: Response) -> ResponseHead:
     """The head as received when the download handler kept it, else rebuilt from Scrapy's
     parsed headers (which lack the reason phrase and connection headers)."""
-    head = raw_head(response)
+    head = take_raw_head(request)
     if head is not None:
         return head
     protocol = (response.protocol or "HTTP/1.1").encode("ascii")
@@ -43,7 +43,7 @@ def exchange_from_scrapy(
             headers=_header_list(request.headers),
             body=request.body,
         ),
-        response=response_head(response),
+        response=response_head(request, response),
         body=response.body,
         ip_address=str(response.ip_address) if response.ip_address is not None else None,
     )

@@ -16,6 +16,7 @@ from scrapy.dupefilters import BaseDupeFilter
 from scrapy.http import Request
 
 from archive.frontier import Frontier
+from crawler.capture import WarcCapture
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,8 @@ class FrontierDupeFilter(BaseDupeFilter):
         return self.crawler.request_fingerprinter.fingerprint(request).hex()
 
     def open(self) -> None:
-        self.frontier = getattr(self.crawler.spider, "frontier", None)
-        if self.frontier is not None:
-            self.seen = self.frontier.known()
+        self.frontier = WarcCapture.of(self.crawler).frontier
+        self.seen = self.frontier.known()
 
     def request_seen(self, request: Request) -> bool:
         fingerprint = self.fingerprint(request)

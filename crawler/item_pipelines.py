@@ -1,4 +1,9 @@
-"""Stores :class:`ArticleItem` items: article, version, site, author and tags at once."""
+"""The crawl's item pipelines: failures and articles into the archive.
+
+Both write through the crawl's one handle on the archive, which the capture owns
+(:class:`crawler.capture.WarcCapture`); articles go through :class:`pipelines.store.
+PageStore`, the path ``reprocess`` stores them by too.
+"""
 
 from __future__ import annotations
 
@@ -7,78 +12,77 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from archive.articles import ArticleStore
-from archive.database import ArchiveDB
-from pipelines.config import ReviewarcConfig
-from pipelines.failures import CRAWL_ID_STAT
-from pipelines.items import ArticleItem
+from crawler.capture import WarcCapture
+from crawler.items import ArticleItem, FetchFailure
+from pipelines.store import STORE_FAILURE, NotStored
 
 logger = logging.getLogger(__name__)
 
-#: ``failures.kind`` of an article that was extracted but could not be stored.
-STORE_FAILURE = "store"
+
+class FailurePipeline:
+    """Stores :class:`FetchFailure` items in the ``failures`` table."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.capture = WarcCapture.of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FailurePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if not isinstance(item, FetchFailure):
+            return item
+        self.capture.archive.add_failure(
+            item.url,
+            item.kind,
+            item.reason,
+            status=item.status,
+            capture_id=item.capture_id,
+            crawl_id=self.capture.crawl_id,
+        )
+        self.crawler.stats.inc_value(f"reviewarc/failures/{item.kind}")
+        logger.info("Recorded failure %s (%s): %s", item.url, item.kind, item.reason)
+        return item
 
 
 class ArticlePipeline:
-    def __init__(self, crawler: Any, db_path: str) -> None:
+    """Stores :class:`ArticleItem` items: article, version, site, author and tags at once."""
+
+    def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.db_path = db_path
-        self.archive: ArchiveDB | None = None
-        self.store: ArticleStore | None = None
+        self.capture = WarcCapture.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticlePipeline:
-        config = ReviewarcConfig.from_settings(crawler.settings)
-        return cls(crawler, str(config.data_dir / "archive.db"))
-
-    def open_spider(self, spider: Any = None) -> None:
-        self.archive = ArchiveDB.open(self.db_path)
-        self.store = ArticleStore(self.archive.db)
-
-    def close_spider(self, spider: Any = None) -> None:
-        if self.store is not None:
-            self.store.db.close()
+        return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, ArticleItem):
             return item
         if item.capture is None:
             raise DropItem(f"not archived, so not stored: {item.article.url}")
-        assert self.store is not None
-        stats = self.crawler.stats
-        try:
-            saved = self.store.save(item.article, item.capture.capture_id, item.capture.fetched_at)
-        except Exception as e:  # whatever it is, it must not go unrecorded
-            self._record_failure(item, e)
+        store_item(self.crawler, self.capture, item)
+        return item
+
+
+def store_item(crawler: Any, capture: WarcCapture, item: ArticleItem) -> None:
+    """Store the article of ``item`` (through :class:`pipelines.store.PageStore`), count
+    it, and mark its page handled."""
+    if item.capture is not None:
+        pages = capture.pages
+        assert pages is not None  # set when the spider opened
+        stats = crawler.stats
+        saved = pages.save(item.article, item.capture.capture_id, item.capture.fetched_at)
+        if isinstance(saved, NotStored):
+            stats.inc_value(f"reviewarc/failures/{STORE_FAILURE}")
         else:
             stats.inc_value(
                 "reviewarc/articles/new" if saved.new_article else "reviewarc/articles/seen"
             )
             if saved.changed:
                 stats.inc_value("reviewarc/articles/changed")
-        # The page is handled either way: its WARC records and a row saying what became of
-        # its article are stored (``reviewarc reprocess`` stores it again from the WARC).
-        if item.on_stored is not None:
-            item.on_stored()
-        return item
-
-    def _record_failure(self, item: ArticleItem, error: Exception) -> None:
-        """A ``failures`` row for an article that could not be stored (save() rolled back)."""
-        assert self.archive is not None and item.capture is not None
-        url = item.article.url
-        reason = f"could not store the article: {type(error).__name__}: {error}"
-        logger.warning("%s: %s", url, reason)
-        logger.debug("Storing %s failed", url, exc_info=error)
-        try:
-            self.archive.add_failure(
-                url,
-                STORE_FAILURE,
-                reason,
-                status=None,
-                capture_id=item.capture.capture_id,
-                crawl_id=self.crawler.stats.get_value(CRAWL_ID_STAT),
-            )
-        except Exception as e:  # the database itself refuses writes (a full disk, say)
-            logger.error("Could not record the failure to store %s either: %s", url, e)
-            return
-        self.crawler.stats.inc_value(f"reviewarc/failures/{STORE_FAILURE}")
+    # The page is handled either way: its WARC records and a row saying what became of
+    # its article are stored (``reviewarc reprocess`` stores it again from the WARC).
+    if item.on_stored is not None:
+        item.on_stored()

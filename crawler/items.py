@@ -1,4 +1,5 @@
-"""Items the spider hands to the pipelines."""
+"""What the crawl's components hand each other: the items the spider gives the item
+pipelines (:mod:`crawler.item_pipelines`), and the ``request.meta`` and stats keys."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from dataclasses import dataclass
 from archive.articles import Article
 from archive.capture_store import CaptureRef
 
-#: ``request.meta`` key where the capture extension puts the response's CaptureRef
+#: Stats key: the ``crawls.id`` of this run.
+CRAWL_ID_STAT = "reviewarc/crawl_id"
+#: ``request.meta`` key: id of the capture whose validators a conditional request carries
+#: (:mod:`crawler.middlewares.conditional`).
+CONDITIONAL_META = "reviewarc_conditional_on"
+#: ``request.meta`` key where the capture (:mod:`crawler.capture`) puts the response's CaptureRef
 #: (None when it could not be archived).
 CAPTURE_META = "reviewarc_capture"
 

@@ -2,7 +2,7 @@
 
 Everything can be overridden the Scrapy way (``-s NAME=VALUE``, a project's settings) or
 with ``reviewarc crawl --set NAME=VALUE``. The ``REVIEWARC_*`` settings are described in
-:mod:`pipelines.config`.
+:mod:`crawler.config`, which holds their defaults.
 """
 
 from crawler import __version__
@@ -70,39 +70,23 @@ DOWNLOADER_MIDDLEWARES = {
     # Just outside RedirectMiddleware (600): a redirect back into its own chain is a failure.
     "crawler.middlewares.redirects.RedirectLoopMiddleware": 610,
     # Outermost: archives each response as it came off the wire, before any other sees it.
-    "crawler.middlewares.capture.CaptureMiddleware": 950,
+    # It owns the crawl's handle on the archive (see crawler/capture.py).
+    "crawler.capture.WarcCapture": 950,
 }
 
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.throttle.PoliteThrottle": 0,
-    "crawler.extensions.capture.WarcCapture": 100,
 }
 
-# The flow at a glance: failures recorded; extraction and storage come after capture.
+# The spider yields failures and extracted articles; these store them (after the capture).
 ITEM_PIPELINES = {
-    "pipelines.failures.FailurePipeline": 100,
-    "pipelines.store.ArticlePipeline": 300,
+    "crawler.item_pipelines.FailurePipeline": 100,
+    "crawler.item_pipelines.ArticlePipeline": 300,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
-# reviewarc (see pipelines/config.py)
-REVIEWARC_WARC_PREFIX = "reviewarc"
-REVIEWARC_WARC_MAX_SIZE = 1_000_000_000
-REVIEWARC_WARC_GZIP_LEVEL = 3  # 2x faster than 6, files about 10% larger
-REVIEWARC_WARC_FSYNC = False
-REVIEWARC_TRAP_MAX_PER_PATTERN = 5000
-REVIEWARC_TRAP_MAX_QUERY_VARIANTS = 50
-REVIEWARC_TRAP_MAX_PATH_SEGMENTS = 20
-REVIEWARC_THROTTLE_LOOPBACK = False
-REVIEWARC_ARCHIVE_ONLY = False
-REVIEWARC_EXTRACT_WORKERS = None  # one per core
-REVIEWARC_EXTRACT_TIMEOUT = 60
-REVIEWARC_REQUISITES = True
-REVIEWARC_MAX_DEPTH = 20  # hops from a seed, like Heritrix's maxHops
-REVIEWARC_INCREMENTAL = True
-REVIEWARC_PRIVATE_ADDRESSES = "auto"  # or "seeds": only the seeds' own hosts may be private
-REVIEWARC_SITEMAP_MAX_DEPTH = 3  # sitemap indexes nested in sitemap indexes
-REVIEWARC_SITEMAP_MAX_FILES = 1000  # sitemaps and sitemap indexes fetched per crawl
+# The REVIEWARC_* settings are named, defaulted and described once, in crawler/config.py
+# (`reviewarc settings` lists them); set them here, with -s or with --set NAME=VALUE.

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
+from crawler.config import ReviewarcConfig
 from crawler.sources import SourcesError, load_sources
-from pipelines.config import ReviewarcConfig
 
 
 def test_sources_file(tmp_path: Path) -> None:

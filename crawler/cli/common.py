@@ -44,21 +44,14 @@ def check_writable(datadir: DataDir) -> None:
 
 
 def read_db(data_dir: Path | None):  # noqa: ANN202
-    from sqlite_utils import Database
-
+    """The archive of ``data_dir``, read-only (a sqlite-utils Database), or a one-line
+    error when there is none."""
     from archive.database import ArchiveDB
-    from archive.migrations import MIGRATIONS, schema_version
 
     try:
-        datadir = resolve(data_dir).require()
-        db = Database(sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True))
-        if schema_version(db) < len(MIGRATIONS):  # an archive made by an older reviewarc
-            db.close()
-            ArchiveDB.open(datadir.db_path).close()
-            db = Database(sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True))
+        return ArchiveDB.open_readonly(resolve(data_dir).require().db_path).db
     except (ArchiveError, sqlite3.Error) as e:
         fail(str(e))
-    return db
 
 
 def check_port(host: str, port: int) -> None:

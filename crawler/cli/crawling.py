@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
+from archive.database import ArchiveDB
 from archive.datadir import DataDir
 from archive.errors import ArchiveError
 from crawler.cli.common import check_writable, cli, console, data_option, fail, resolve
+from crawler.items import CRAWL_ID_STAT
 
 
 def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -145,26 +146,20 @@ def crawl(
 def _print_crawl_summary(datadir: DataDir, results: list[Any]) -> None:
     if not datadir.exists():
         return
-    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    archive = ArchiveDB.open_readonly(datadir.db_path)
     try:
         for result in results:
-            crawl_id = result.stats.get("reviewarc/crawl_id")
+            crawl_id = result.stats.get(CRAWL_ID_STAT)
             if crawl_id is None:
                 continue
-            captures, files = con.execute(
-                "select count(*), count(distinct warc_file) from captures where crawl_id = ?",
-                [crawl_id],
-            ).fetchone()
-            failures = con.execute(
-                "select count(*) from failures where crawl_id = ?", [crawl_id]
-            ).fetchone()[0]
+            captures, files, failures = archive.crawl_counts(crawl_id)
             label = result.job.source or ", ".join(result.job.seeds)
             click.echo(
                 f"Crawl {crawl_id} of {label}: {captures} responses archived in {files} WARC "
                 f"file(s), {failures} failure(s) recorded. Data: {datadir.path}"
             )
     finally:
-        con.close()
+        archive.close()
 
 
 @cli.command()
@@ -203,22 +198,17 @@ def demo(data_dir: Path | None, log_level: str) -> None:
         results = run_crawls([CrawlJob((server.base_url + "/",), source="demo")], settings)
     if not all(r.ok for r in results):
         fail(f"demo crawl failed: {results[0].error or results[0].stats}")
-    _print_demo_report(datadir, results[0].stats.get("reviewarc/crawl_id"))
+    _print_demo_report(datadir, results[0].stats.get(CRAWL_ID_STAT))
 
 
 def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
-    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
+    archive = ArchiveDB.open_readonly(datadir.db_path)
     try:
-        rows = con.execute(
-            "select status, content_type, url, warc_file from captures where crawl_id = ?"
-            " order by id",
-            [crawl_id],
-        ).fetchall()
-        failures = con.execute(
-            "select kind, url, reason from failures where crawl_id = ? order by id", [crawl_id]
-        ).fetchall()
+        rows = archive.crawl_captures(crawl_id)
+        failures = archive.crawl_failures(crawl_id)
+        articles = archive.crawl_articles(crawl_id)
     finally:
-        con.close()
+        archive.close()
     base = rows[0][2].split("/", 3)[:3] if rows else []
     prefix = "/".join(base)
     table = Table(title=f"Crawl {crawl_id} of {prefix}/ archived {len(rows)} responses")
@@ -235,16 +225,6 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
         click.echo(f"{len(failures)} failure(s) recorded:")
         for kind, url, reason in failures:
             click.echo(f"  {kind:10} {url}  {reason}")
-    con = sqlite3.connect(f"file:{datadir.db_path}?mode=ro", uri=True)
-    try:
-        articles = con.execute(
-            "select a.title, a.author, a.published, a.rating_value, a.rating_best, a.url "
-            "from articles a join captures c on c.id = a.capture_id where c.crawl_id = ? "
-            "order by a.published desc",
-            [crawl_id],
-        ).fetchall()
-    finally:
-        con.close()
     reviews = Table(title=f"{len(articles)} reviews extracted")
     for col in ("title", "author", "published", "rating"):
         reviews.add_column(col, overflow="fold")

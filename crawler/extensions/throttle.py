@@ -11,13 +11,13 @@ from typing import Any
 
 from scrapy.extensions.throttle import AutoThrottle
 
-from pipelines.config import ReviewarcConfig
+from crawler.config import ReviewarcConfig
 
 
 class PoliteThrottle(AutoThrottle):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
-        self.throttle_loopback = ReviewarcConfig.from_settings(crawler.settings).throttle_loopback
+        self.throttle_loopback = ReviewarcConfig.of(crawler).throttle_loopback
 
     def _response_downloaded(self, response: Any, request: Any, spider: Any) -> None:
         ip = response.ip_address

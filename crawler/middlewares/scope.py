@@ -25,6 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler.config import ReviewarcConfig
 from crawler.scope import (
     IPAddress,
     Scope,
@@ -33,7 +34,6 @@ from crawler.scope import (
     origin,
     strip_userinfo,
 )
-from pipelines.config import ReviewarcConfig
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ScopeMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ScopeMiddleware:
-        config = ReviewarcConfig.from_settings(crawler.settings)
+        config = ReviewarcConfig.of(crawler)
         return cls(crawler, config.private_addresses)
 
     async def process_request(self, request: Request, spider: Any = None) -> Request | None:

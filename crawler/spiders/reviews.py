@@ -3,7 +3,8 @@
     scrapy crawl reviews -a url=https://reviews.example/ -s REVIEWARC_DATA=DIR
 
 ``url`` takes one URL or several separated by commas or spaces. Every response is archived
-by the capture extension before it reaches this spider. Here the spider finds more URLs,
+by the capture (:mod:`crawler.capture`, which owns the crawl's archive and frontier) before
+it reaches this spider. Here the spider finds more URLs,
 hands HTML pages to the extraction pool (links and article come back from one parse), and
 records what failed.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -29,16 +29,17 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from archive.database import ArchiveDB, completes, last_response
 from archive.frontier import Frontier
-from crawler.archived import as_async, captured_response, unchanged_page
-from crawler.canonical import CanonicalWaits
+from crawler.capture import WarcCapture
+from crawler.config import ReviewarcConfig
 from crawler.failure_kinds import classify
+from crawler.from_archive import as_async, captured_response, unchanged_page
 from crawler.frontier import crawl_key
+from crawler.item_pipelines import store_item
+from crawler.items import CAPTURE_META, ArticleItem, FetchFailure
 from crawler.middlewares.scope import ANY_HOST_META
 from crawler.scope import Scope, TrapGuard, clean_link, strip_userinfo
-from pipelines.config import ReviewarcConfig
-from pipelines.items import CAPTURE_META, ArticleItem, FetchFailure
+from pipelines.canonical import CanonicalWaits, canonical_elsewhere
 from pipelines.page import PageInput, is_html_page, xml_root
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 from pipelines.requisites import MAX_REQUISITES, css_urls
@@ -92,13 +93,14 @@ class ReviewsSpider(scrapy.Spider):
         self.article_pattern = re.compile(article_pattern) if article_pattern else None
         self.source = source
         self.scope = Scope.from_seeds(self.seeds)
-        self._archive_con: sqlite3.Connection | None = None
         self._sitemaps = 0  # sitemap files requested by this run
+        #: Articles released by a redirect, to leave with the next output.
+        self._released: list[ArticleItem] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReviewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        config = ReviewarcConfig.from_settings(crawler.settings)
+        config = ReviewarcConfig.of(crawler)
         spider.config = config
         spider.guard = TrapGuard(
             max_url_length=crawler.settings.getint("URLLENGTH_LIMIT", 2048),
@@ -108,17 +110,26 @@ class ReviewsSpider(scrapy.Spider):
         )
         spider.extraction = None  # started once the crawl holds the data directory
         spider.crawl_key = crawl_key(config.source or spider.source, spider.seeds)
-        (config.data_dir / "state").mkdir(parents=True, exist_ok=True)
-        spider.frontier = Frontier(config.data_dir / "state" / "frontier.db", spider.crawl_key)
         spider.canonical = CanonicalWaits(earlier=spider.handled_before)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
 
     @property
+    def capture(self) -> WarcCapture:
+        """The crawl's capture, which holds its archive and frontier (built with the
+        engine, after this spider)."""
+        return WarcCapture.of(self.crawler)
+
+    @property
+    def frontier(self) -> Frontier:
+        return self.capture.frontier
+
+    @property
     def warc_dir(self) -> Path:
-        return self.config.data_dir / "warcs"
+        return self.capture.datadir.warc_dir
 
     @property
     def max_body(self) -> int:
@@ -133,11 +144,6 @@ class ReviewsSpider(scrapy.Spider):
     def spider_closed(self, spider: Any, reason: str = "finished") -> None:
         if self.extraction is not None:
             self.extraction.close()
-        if self._archive_con is not None:
-            self._archive_con.close()
-        if completes(reason):
-            self.frontier.clear()  # done: the next crawl starts afresh
-        self.frontier.close()
 
     def recorded(self, output: Any, response: Response) -> Any:
         """Put a request in the frontier before it leaves the callback, so that the
@@ -184,26 +190,23 @@ class ReviewsSpider(scrapy.Spider):
             return
         logger.info("Resuming %s: %d requests left by an earlier run", self.crawl_key, len(pending))
         self.crawler.stats.set_value("reviewarc/resumed", len(pending))
-        archive = ArchiveDB.open(self.config.data_dir / "archive.db")
-        try:
-            for item in pending:
-                found = archive.unfinished_capture(self.crawl_key, item.url)
-                meta = {"found_by": item.kind, "depth": item.depth}
-                callback = self.parse_requisite if item.kind == "requisite" else self.parse
-                if item.kind == "requisite":
-                    meta.update({ANY_HOST_META: True, "depth_reset": True})
-                if found is None:
-                    yield Request(item.url, callback=callback, errback=self.on_error, meta=meta,
-                                  dont_filter=True)  # fmt: skip
-                    continue
-                response = captured_response(archive, *found, meta, self.warc_dir, self.max_body)
-                if response is None:
-                    self.frontier.done(item.fingerprint)
-                    continue
-                async for output in as_async(callback(response)):
-                    yield output  # the callback marks the request done
-        finally:
-            archive.close()
+        archive = self.capture.archive
+        for item in pending:
+            found = archive.unfinished_capture(self.crawl_key, item.url)
+            meta = {"found_by": item.kind, "depth": item.depth}
+            callback = self.parse_requisite if item.kind == "requisite" else self.parse
+            if item.kind == "requisite":
+                meta.update({ANY_HOST_META: True, "depth_reset": True})
+            if found is None:
+                yield Request(item.url, callback=callback, errback=self.on_error, meta=meta,
+                              dont_filter=True)  # fmt: skip
+                continue
+            response = captured_response(archive, *found, meta, self.warc_dir, self.max_body)
+            if response is None:
+                self.frontier.done(item.fingerprint)
+                continue
+            async for output in as_async(callback(response)):
+                yield output  # the callback marks the request done
 
     def sitemap_requests(self, urls: Iterable[str], depth: int) -> Iterator[Request]:
         """Requests for sitemaps (``depth``: how many sitemap indexes led to them), within
@@ -273,14 +276,36 @@ class ReviewsSpider(scrapy.Spider):
     def settle_canonical(self, request: Request | None, stored: bool) -> Iterator[ArticleItem]:
         """The articles that waited on this page as their canonical URL: stored now if the
         page gave no article, else dropped (their pages are done either way)."""
-        if request is None:
-            return
-        release, drop = self.canonical.settle(self._urls_of(request), stored)
-        for item in drop:
+        if request is not None:
+            release, drop = self.canonical.settle(self._urls_of(request), stored)
+            self._drop(drop)
+            self._released += release
+        released, self._released = self._released, []
+        yield from released
+
+    def _drop(self, items: Iterable[ArticleItem]) -> None:
+        for item in items:
             self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
             if item.on_stored is not None:
                 item.on_stored()
-        yield from release
+
+    def redirected(self, source: str, target: str) -> None:
+        """``source`` redirects to ``target`` (from :mod:`crawler.middlewares.redirects`):
+        articles waiting on ``source`` as their canonical URL wait on ``target``, or are
+        settled now if ``target`` was handled already; stored ones leave with this
+        spider's next output (or when the crawl goes idle)."""
+        release, drop = self.canonical.redirect(clean_link(source), clean_link(target))
+        self._drop(drop)
+        self._released += release
+
+    def spider_idle(self, spider: Any = None) -> None:
+        """Nothing more will be handled: articles still waiting on a canonical URL (one
+        that never came back: a duplicate request, say) are stored from their own pages,
+        through the item pipeline's own path, so that rel=canonical never loses a review."""
+        leftovers = [*self._released, *self.canonical.unsettled()]
+        self._released = []
+        for item in leftovers:
+            store_item(self.crawler, self.capture, item)
 
     def handled_before(self, url: str) -> tuple[bool, bool]:
         """For :class:`CanonicalWaits`: did an earlier run of this crawl handle ``url``
@@ -288,10 +313,7 @@ class ReviewsSpider(scrapy.Spider):
         if not self.frontier.is_done(self.crawler.request_fingerprinter.fingerprint(
             Request(url)).hex()):  # fmt: skip
             return False, False
-        con = self.archive_con()
-        return True, con.execute(
-            "select 1 from articles where url = ?", [url]
-        ).fetchone() is not None
+        return True, self.capture.archive.has_article(url)
 
     async def _parse(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 304:
@@ -357,10 +379,12 @@ class ReviewsSpider(scrapy.Spider):
             for url in analysis.requisites:
                 yield self.requisite_request(url)
         item = ArticleItem(article, response.meta.get(CAPTURE_META)) if article else None
-        if item is not None and self._elsewhere(article.canonical_url, response):
+        here = [response.url, *response.meta.get("redirect_urls", [])]
+        canonical = canonical_elsewhere(article.canonical_url, here, self.scope.allows) if (
+            item is not None) else None  # fmt: skip
+        if item is not None and canonical is not None:
             # The page names another URL as the article's own: stored from there, unless
-            # that gives none (see crawler.canonical).
-            canonical = clean_link(article.canonical_url)
+            # that gives none (see pipelines.canonical).
             decision = self.canonical.decide(canonical)
             if decision == "store":
                 yield item
@@ -384,14 +408,6 @@ class ReviewsSpider(scrapy.Spider):
     def _may_hop(self, response: Response) -> bool:
         """May links found on ``response`` be followed (``REVIEWARC_MAX_DEPTH`` hops)?"""
         return response.meta.get("depth", 0) < self.config.max_depth
-
-    def _elsewhere(self, canonical: str | None, response: Response) -> bool:
-        """Does rel=canonical point at another in-scope URL (not one we came through)?"""
-        if not canonical or not self.scope.allows(canonical):
-            return False
-        canonical = canonical.split("#", 1)[0]
-        seen = {response.url, *response.meta.get("redirect_urls", [])}
-        return canonical not in seen and clean_link(canonical) != clean_link(response.url)
 
     def parse_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
         try:
@@ -420,19 +436,12 @@ class ReviewsSpider(scrapy.Spider):
                 yield request.replace(priority=10) if freshness else request
         yield from self.sitemap_requests(children, depth + 1)
 
-    def archive_con(self) -> sqlite3.Connection:
-        """A read-only connection to ``archive.db``, for questions about earlier crawls."""
-        if self._archive_con is None:
-            path = self.config.data_dir / "archive.db"
-            self._archive_con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        return self._archive_con
-
     def freshness(self, url: str, lastmod: str | None) -> str | None:
         """``"new"``, ``"changed"`` or ``"unchanged"`` (a sitemap's lastmod against the
         URL's last full capture); None when it cannot be told."""
         if not self.config.incremental:
             return None
-        last = last_response(self.archive_con(), url)
+        last = self.capture.archive.last_response(url)
         if last is None:
             return "new"
         modified, fetched = _moment(lastmod), _moment(last.fetched_at)
