@@ -1,14 +1,22 @@
-"""Read records back from WARC files, by position or in order."""
+"""Read records back from WARC files, by position or in order.
+
+The HTTP head of a ``request``, ``response`` or ``revisit`` record is parsed by warcio's
+:class:`~warcio.statusandheaders.StatusAndHeadersParser` over the block as stored, so every
+header line comes back, in order, and the head ends where warcio says it does (also for a
+head with bare LF line ends, or a revisit whose block is the head alone).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
 from archive.warc_writer import OPEN_SUFFIX
 
@@ -17,10 +25,85 @@ try:
 except ImportError:  # pragma: no cover - a platform without its wheel: zlib does the work
     isal_zlib = None
 
+#: Fields whose repeated values are not joined in :attr:`StoredRecord.http_headers`, which
+#: keeps their first value instead: ``Set-Cookie`` (RFC 6265 section 3: a comma is part of its
+#: value) and the singleton fields of RFC 9110, whose values joined by commas would mean
+#: nothing (two ``Content-Type`` lines are not a list of types). The first value is the one
+#: the crawl reads (:meth:`archive.exchange.ResponseHead.get`), so a row rebuilt from the
+#: WARC is the row the crawl wrote.
+SINGLE_VALUE_FIELDS = frozenset(
+    {
+        "set-cookie",
+        "age",
+        "authorization",
+        "content-disposition",
+        "content-length",
+        "content-location",
+        "content-range",
+        "content-type",
+        "date",
+        "etag",
+        "expires",
+        "from",
+        "host",
+        "if-modified-since",
+        "if-range",
+        "if-unmodified-since",
+        "last-modified",
+        "location",
+        "max-forwards",
+        "proxy-authorization",
+        "range",
+        "referer",
+        "retry-after",
+        "server",
+        "user-agent",
+    }
+)
+
+
+class _HeadParser(StatusAndHeadersParser):
+    """warcio's parser, decoding every line as ISO-8859-1.
+
+    warcio decodes each line as UTF-8 and falls back to ISO-8859-1 when that fails, so the
+    same byte could come back as two different characters depending on its neighbours, and
+    ``value.encode()`` could not give the stored bytes back. ISO-8859-1 maps each byte to one
+    character (RFC 9110 section 5.5: non-ASCII octets in a field value are opaque data), so
+    ``value.encode("latin-1")`` always does; it is also how the crawl decodes the headers it
+    stores (:mod:`archive.capture_store`).
+    """
+
+    @staticmethod
+    def decode_header(line: bytes | str) -> str:
+        return line.decode("latin-1") if isinstance(line, bytes) else line
+
+
+#: No status line check (``verify=False``): a request line, a status line without a reason
+#: phrase or another protocol's line are all kept as stored.
+_HEAD_PARSER = _HeadParser([], verify=False)
+#: For ``application/warc-fields`` blocks, which WARC 1.1 says are UTF-8: warcio's own decoding.
+_FIELDS_PARSER = StatusAndHeadersParser([], verify=False)
+
+
+def parse_head(block: bytes) -> StatusAndHeaders | None:
+    """The HTTP status/request line and headers at the start of ``block`` (None if empty).
+
+    ``total_len`` of the result is the length of the head in ``block``, blank line included
+    (the whole block when no blank line ends it, as in a revisit holding a bare head).
+    """
+    if not block:
+        return None
+    return _HEAD_PARSER.parse(BytesIO(block))
+
 
 @dataclass
 class StoredRecord:
-    """A record read whole into memory (headers parsed, block bytes kept as stored)."""
+    """A record read whole into memory (headers parsed, block bytes kept as stored).
+
+    For HTTP records the head is parsed once, by warcio (:func:`parse_head`), when the record
+    is read. ``http_header_list`` has every header as stored; ``http_headers`` is the mapping
+    most callers want.
+    """
 
     warc_file: str
     offset: int
@@ -29,26 +112,50 @@ class StoredRecord:
     warc_headers: dict[str, str]
     http_head: bytes  # status/request line and headers as stored, with the blank line
     payload: bytes  # the HTTP body as stored (content coding kept)
+    http: StatusAndHeaders | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.http is None and self.http_head:
+            self.http = parse_head(self.http_head)
+        self._headers: dict[str, str] | None = None
 
     @property
     def http_status(self) -> int:
-        """Status code of a stored response head (0 when there is none)."""
-        try:
-            return int(self.http_head.split(b"\r\n", 1)[0].split()[1])
-        except (IndexError, ValueError):
-            return 0
+        """Status code of a stored response head (0 when there is none, as for a request)."""
+        code = self.http.get_statuscode() if self.http is not None else ""
+        return int(code) if code.isascii() and code.isdigit() else 0
+
+    @property
+    def http_header_list(self) -> list[tuple[str, str]]:
+        """Every header of the stored HTTP head, in order, names as stored (a new list).
+
+        Values are decoded as ISO-8859-1 (``value.encode("latin-1")`` is the stored bytes),
+        surrounding whitespace removed; a folded line is joined to the header it continues.
+        """
+        return list(self.http.headers) if self.http is not None else []
 
     @property
     def http_headers(self) -> dict[str, str]:
-        """Lower-cased header names of the stored HTTP head, each to its first value."""
-        headers: dict[str, str] = {}
-        for line in self.http_head.decode("latin-1").split("\r\n")[1:]:
-            name, sep, value = line.partition(":")
-            if sep:
-                headers.setdefault(name.strip().lower(), value.strip())
-        return headers
+        """Lower-cased header names of the stored HTTP head, each to its value (a new dict).
+
+        A header that occurs more than once gives its values joined by ``", "`` in order (RFC
+        9110 section 5.3), except the :data:`SINGLE_VALUE_FIELDS` (``Set-Cookie``,
+        ``Content-Type``, ``ETag``, ...), which give their first value. Every value of every
+        header is in :attr:`http_header_list`.
+        """
+        if self._headers is None:
+            headers: dict[str, str] = {}
+            for name, value in self.http.headers if self.http is not None else ():
+                key = name.lower()
+                if key not in headers:
+                    headers[key] = value
+                elif key not in SINGLE_VALUE_FIELDS:
+                    headers[key] += ", " + value
+            self._headers = headers
+        return dict(self._headers)
 
     def header(self, name: str) -> str | None:
+        """A WARC header of the record (case-insensitive name), or None."""
         for k, v in self.warc_headers.items():
             if k.lower() == name.lower():
                 return v
@@ -56,12 +163,23 @@ class StoredRecord:
 
 
 def warcinfo_fields(record: StoredRecord) -> dict[str, str]:
-    """The ``name: value`` fields of a warcinfo record (``application/warc-fields``)."""
+    """The ``name: value`` fields of a warcinfo (or other ``application/warc-fields``) record.
+
+    Names are lower-cased (WARC field names are case-insensitive); a repeated field gives its
+    first value. Parsed by warcio's :class:`StatusAndHeadersParser`, which decodes each line
+    as UTF-8 (as WARC 1.1 says these are) or else ISO-8859-1. Empty for a record that holds
+    no fields.
+    """
+    content_type = (record.header("Content-Type") or "").lower()
+    if not record.payload or (
+        record.record_type != "warcinfo" and "application/warc-fields" not in content_type
+    ):
+        return {}
+    # The block has no first line to skip: warcio is given an (unchecked) one of its own.
+    parsed = _FIELDS_PARSER.parse(BytesIO(record.payload), full_statusline=b"warc-fields\r\n")
     fields: dict[str, str] = {}
-    for line in record.payload.decode("utf-8", "replace").splitlines():
-        name, sep, value = line.partition(":")
-        if sep:
-            fields.setdefault(name.strip(), value.strip())
+    for name, value in parsed.headers:
+        fields.setdefault(name.lower(), value)
     return fields
 
 
@@ -85,12 +203,12 @@ def locate(warc_dir: str | os.PathLike[str], warc_file: str) -> Path:
 def _stored(name: str, offset: int, record) -> StoredRecord:  # noqa: ANN001
     headers = dict(record.rec_headers.headers)
     block = record.raw_stream.read()
-    head, payload = b"", block
-    if "application/http" in (record.content_type or ""):
-        end = block.find(b"\r\n\r\n")
-        if end >= 0:
-            head, payload = block[: end + 4], block[end + 4 :]
-    return StoredRecord(name, offset, 0, record.rec_type, headers, head, payload)
+    head, payload, http = b"", block, None
+    if "application/http" in (record.content_type or "").lower():
+        http = parse_head(block)
+        if http is not None:
+            head, payload = block[: http.total_len], block[http.total_len :]
+    return StoredRecord(name, offset, 0, record.rec_type, headers, head, payload, http)
 
 
 def _isal_gzip() -> object:
