@@ -6,13 +6,15 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
 from archive import rows
+from archive.articles import ArticleStore
 from archive.migrations import migrate
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,28 @@ class ArchiveDB:
             cls.open(path).close()
             db = Database(connect_readonly(path), recursive_triggers=False, execute_plugins=False)
         return cls(db, readonly=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around the block: committed when it ends, rolled back when it
+        raises (anything, KeyboardInterrupt too)."""
+        self.db.begin()
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Is a transaction open (SQLite's own answer: after some errors, such as a full
+        disk, it has rolled back by itself)?"""
+        return self.db.conn.in_transaction
+
+    def articles(self) -> ArticleStore:
+        """The article store on this handle's connection."""
+        return ArticleStore(self.db)
 
     def close(self) -> None:
         """Fold the write-ahead log back into ``archive.db`` and close: the file alone is then

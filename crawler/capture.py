@@ -5,7 +5,7 @@ outermost: Scrapy calls ``process_response`` from the highest order down, so it 
 body as it came off the wire, before decompression, and sets the request's capture meta
 before the spider or any other middleware gets the response). It owns the crawl's handle on
 the archive: built once per crawler (:meth:`WarcCapture.of`), it takes the data directory's
-lock, opens ``archive.db`` (:class:`~archive.database.ArchiveDB`), repairs what a crash
+lock, opens the database (:class:`~archive.database.ArchiveDB`), repairs what a crash
 left, and opens the frontier; the spider, the item pipelines, the dupe filter and the other
 middlewares ask it for them instead of opening their own. It connects its own signals:
 ``spider_opened`` starts the crawl's row and the WARC file, ``response_downloaded`` marks

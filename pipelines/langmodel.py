@@ -4,7 +4,7 @@ py3langid unpacks its model (4.5 MB of LZMA, 68 MB unpacked) through ``lzma.open
 reads, each of which takes the GIL back: in a thread it hardly runs while the thread that
 holds the GIL imports modules. Unpacked in 8 MB steps it does, since each step runs outside
 the GIL (0.27 s in all). That is how the extraction pool's forkserver loads it
-(:mod:`pipelines.warm`) while it imports the extractors.
+(:mod:`pipelines.worker_warmup`) while it imports the extractors.
 
 The arrays are read as py3langid 0.4 stores them. Any other layout (an older or newer
 py3langid) leaves the loading to py3langid itself, on its first use.

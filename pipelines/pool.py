@@ -40,15 +40,16 @@ def analyze(page: PageInput) -> PageAnalysis:
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
-    """Workers forked from a server that has loaded :mod:`pipelines.warm` (shared pages)."""
+    """Workers forked from a server that has loaded :mod:`pipelines.worker_warmup` (pages
+    shared copy-on-write)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "pipelines.warm"])
+    context.set_forkserver_preload(["__main__", "pipelines.worker_warmup"])
     return context
 
 
 def start_forkserver() -> None:
     """Start the workers' forkserver now, without waiting for it: it loads
-    :mod:`pipelines.warm` (half a second) while the caller imports and sets up, and every
+    :mod:`pipelines.worker_warmup` (half a second) while the caller imports and sets up, and every
     pool this process makes later forks its workers from it (there is one per process).
     Commands that will extract call this first."""
     from multiprocessing import forkserver
@@ -80,8 +81,8 @@ class ExtractionPool:
                 context=_context(),
             )
             # Start the workers now, from a thread: starting them waits for the forkserver to
-            # have loaded pipelines.warm (a second or so), which must not stall the caller's
-            # event loop. analyze() awaits this before handing the pool any page.
+            # have loaded pipelines.worker_warmup (a second or so), which must not stall the
+            # caller's event loop. analyze() awaits this before handing the pool any page.
             self._started: concurrent.futures.Future = concurrent.futures.Future()
             threading.Thread(target=self._start, name="extraction-pool-start", daemon=True).start()
 

@@ -263,13 +263,8 @@ async def _run(
     for path in files:
         # One transaction per file: its captures and articles appear together or not at all
         # (so ``--new`` never skips a half-indexed file), and one commit instead of thousands.
-        archive.db.begin()
-        try:
+        with archive.transaction():
             await _index_file(path, archive, pool, result)
-        except BaseException:
-            archive.db.rollback()
-            raise
-        archive.db.commit()
         result.files += 1
         progress(path, result.records)
 

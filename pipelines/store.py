@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from archive.articles import Article, ArticleStore, Saved
+from archive.articles import Article, Saved
 from archive.database import ArchiveDB
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class PageStore:
         self, archive: ArchiveDB, crawl_id: int | None = None, *, in_transaction: bool = False
     ) -> None:
         self.archive = archive
-        self.articles = ArticleStore(archive.db)
+        self.articles = archive.articles()
         self.crawl_id = crawl_id
         #: The caller holds a transaction around many saves (``reprocess``: one per WARC
         #: file); an error that ends it is raised rather than recorded.
@@ -47,7 +47,7 @@ class PageStore:
         try:
             return self.articles.save(article, capture_id, fetched_at)
         except Exception as e:  # whatever it is, it must not go unrecorded
-            if self.in_transaction and not self.archive.db.conn.in_transaction:
+            if self.in_transaction and not self.archive.in_transaction:
                 raise  # the whole transaction is gone: half a file must not look indexed
             reason = f"could not store the article: {type(e).__name__}: {e}"
             logger.warning("%s: %s", article.url, reason)

@@ -72,8 +72,10 @@ def _moment(value: str | None) -> datetime | None:
 
 
 def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
+    """A header's first value, as the capture row and ``reprocess`` read it (Scrapy's
+    ``Headers.get`` gives the last one)."""
+    values = response.headers.getlist(name)
+    return values[0].decode("latin-1") if values and values[0] else None
 
 
 class ReviewsSpider(scrapy.Spider):
