@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ def _article_history(db: Database, url: str) -> dict[str, Any] | None:
 def version_diffs(versions: list[dict[str, Any]]) -> list[str]:
     """Unified diffs of each version's text against the one before, oldest first."""
     diffs = []
-    for old, new in zip(versions, versions[1:], strict=False):
+    for old, new in itertools.pairwise(versions):
         lines = difflib.unified_diff(
             (old["text"] or "").splitlines(),
             (new["text"] or "").splitlines(),

@@ -200,7 +200,7 @@ def locate(warc_dir: str | os.PathLike[str], warc_file: str) -> Path:
     raise FileNotFoundError(f"no WARC file {warc_file} in {base}")
 
 
-def _stored(name: str, offset: int, record) -> StoredRecord:  # noqa: ANN001
+def _stored(name: str, offset: int, record) -> StoredRecord:
     headers = dict(record.rec_headers.headers)
     block = record.raw_stream.read()
     head, payload, http = b"", block, None

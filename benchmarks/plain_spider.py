@@ -5,6 +5,8 @@ scrapy runspider benchmarks/plain_spider.py -a url=http://127.0.0.1:PORT/
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import scrapy
 import trafilatura
 from scrapy.linkextractors import LinkExtractor
@@ -12,7 +14,7 @@ from scrapy.linkextractors import LinkExtractor
 
 class PlainSpider(scrapy.Spider):
     name = "plain"
-    custom_settings = {
+    custom_settings: ClassVar[dict] = {
         "LOG_LEVEL": "WARNING",
         "ROBOTSTXT_OBEY": True,
         "TELNETCONSOLE_ENABLED": False,

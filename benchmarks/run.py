@@ -225,30 +225,41 @@ def main() -> None:
                  [sys.executable, str(HERE / "trafilatura_loop.py"), str(light / "warcs")],
                  lambda: captured(light), None),
     }  # fmt: skip
+    targets = {"crawl": full, "archive-only": light}
+    taken = take_runs(site, work, specs, targets, only, args.repeat)
+    report(taken, args.pages, site, args.repeat)
+
+
+def take_runs(
+    site: Path, work: Path, specs: dict, targets: dict[str, Path], only: list[str], repeat: int
+) -> dict[str, list[Run]]:
+    """Each run of ``only``, ``repeat`` times in turn, against the site served by nginx."""
     taken: dict[str, list[Run]] = {}
     nginx, url = start_nginx(site, work)
     try:
-        for _ in range(args.repeat):
-            for name in RUNS:
-                if name not in only:
-                    continue
+        for _ in range(repeat):
+            for name in (name for name in RUNS if name in only):
                 label, command, count, cwd = specs[name]
-                target = {"crawl": full, "archive-only": light}.get(name, work / name)
+                target = targets.get(name, work / name)
                 if name != "loop":
                     shutil.rmtree(target, ignore_errors=True)
                 if name in ("wget", "plain"):
                     target.mkdir(parents=True)
                 if name == "reprocess":
-                    shutil.copytree(light / "warcs", target / "warcs")
+                    shutil.copytree(targets["archive-only"] / "warcs", target / "warcs")
                 command = [part.replace("URL", url) for part in command]
                 os.sync()  # the copy above, or the last run's files, written out before the clock
                 taken.setdefault(name, []).append(timed(label, command, count, cwd=cwd))
     finally:
         nginx.terminate()
         nginx.wait()
+    return taken
+
+
+def report(taken: dict[str, list[Run]], pages: int, site: Path, repeat: int) -> None:
     runs = {name: sorted(results, key=lambda r: r.wall)[len(results) // 2]
             for name, results in taken.items()}  # fmt: skip
-    print(f"{args.pages} pages of {site} served by nginx; {os.cpu_count()} cores")
+    print(f"{pages} pages of {site} served by nginx; {os.cpu_count()} cores")
     header = f"{'run':<27} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU s':>7}"
     print(f"{header} {'PSS MB':>7} {'max RSS':>7}")
     for r in runs.values():
@@ -257,8 +268,8 @@ def main() -> None:
     for label, a, b, goal in GOALS:
         if a in runs and b in runs and runs[b].rate:
             print(f"{label:<42} {runs[a].rate / runs[b].rate:5.2f}x (goal >= {goal})")
-    if args.repeat > 1:
-        print(f"medians of {args.repeat} runs each; every wall time, in the order taken:")
+    if repeat > 1:
+        print(f"medians of {repeat} runs each; every wall time, in the order taken:")
         for name, results in taken.items():
             print(f"  {name:<13} " + " ".join(f"{r.wall:.1f}" for r in results))
 

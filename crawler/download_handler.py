@@ -38,12 +38,12 @@ RAW_HEAD_META = "reviewarc_raw_head"
 class RecordingHTTPClientParser(http11._LenientHTTPClientParser):
     """Scrapy's lenient response parser, also keeping the status and header lines."""
 
-    def statusReceived(self, status: bytes) -> None:  # noqa: N802 (Twisted API)
+    def statusReceived(self, status: bytes) -> None:
         super().statusReceived(status)
         self.response._reviewarc_status_line = status
         self.response._reviewarc_headers = []
 
-    def headerReceived(self, name: bytes, value: bytes) -> None:  # noqa: N802
+    def headerReceived(self, name: bytes, value: bytes) -> None:
         headers = getattr(getattr(self, "response", None), "_reviewarc_headers", None)
         if headers is not None:
             headers.append((name, value))
@@ -60,7 +60,7 @@ class RecordingHTTP11ClientProtocol(http11._LenientHTTP11ClientProtocol):
 
 
 class RecordingHTTP11ClientFactory(http11._LenientHTTP11ClientFactory):
-    def buildProtocol(self, addr: Any) -> Any:  # noqa: N802
+    def buildProtocol(self, addr: Any) -> Any:
         return RecordingHTTP11ClientProtocol(self._quiescentCallback)
 
 

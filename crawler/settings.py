@@ -89,4 +89,4 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 # The REVIEWARC_* settings are named, defaulted and described once, in crawler/config.py
-# (`reviewarc settings` lists them); set them here, with -s or with --set NAME=VALUE.
+# (README.md lists them); set them here, with -s or with --set NAME=VALUE.

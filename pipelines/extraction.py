@@ -308,22 +308,28 @@ class _Facts:
 _FACT_TAGS = ("meta", "link", "h1", "h2", "h3", "h4", "article")
 
 
+def _read_meta(element: lxml.html.HtmlElement, facts: _Facts) -> None:
+    content = element.get("content")
+    if content is None:
+        return
+    prop = element.get("property")
+    for key in (element.get("name"), prop):
+        if key is not None:
+            facts.meta.setdefault(key, content)
+    if prop == "article:tag":
+        facts.tags.append(content)
+
+
 def page_facts(tree: lxml.html.HtmlElement) -> _Facts:
+    """``<meta>``, the canonical link, the first ``<h1>`` and the listing shape, from one
+    walk of the tree."""
     facts = _Facts()
     canonical = h1 = None
     linked_headings = articles = 0
     for element in tree.iter(_FACT_TAGS):
         tag = element.tag
         if tag == "meta":
-            content = element.get("content")
-            if content is None:
-                continue
-            prop = element.get("property")
-            for key in (element.get("name"), prop):
-                if key is not None:
-                    facts.meta.setdefault(key, content)
-            if prop == "article:tag":
-                facts.tags.append(content)
+            _read_meta(element, facts)
         elif tag == "link":
             if canonical is None and element.get("rel") == "canonical":
                 canonical = element.get("href")

@@ -137,7 +137,7 @@ class _FileReader:
                 record.warc_file,
                 record.offset,
                 record.length,
-            ),  # fmt: skip
+            ),
             request=None,
             ip_address=record.header("WARC-IP-Address"),
             crawl_id=None,
@@ -203,45 +203,51 @@ class _Storer:
         self.waits: CanonicalWaits[tuple[_Capture, Article]] = CanonicalWaits()
 
     def handled(self, capture: _Capture, analysis: object) -> None:
+        """One capture, in file order: a redirect moves what waits on its URL; a page's
+        article is stored, waits on its canonical URL, or is dropped for it; then what
+        waited on this page is settled."""
         if capture.redirect_to is not None:
             release, _ = self.waits.redirect(clean_link(capture.here[0]), capture.redirect_to)
-            for waiting in release:
-                self._save(*waiting)
+            self._save_all(release)
             return
-        article = None
-        if capture.page is not None:
-            self.result.pages += 1
-            if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
-                self.result.failures.append(f"{capture.page.url}: {analysis}")
-            elif isinstance(analysis, BaseException):
-                raise analysis
-            elif analysis is not None:
-                article = analysis.article  # type: ignore[attr-defined]
-        canonical = None
-        if article is not None:
-            canonical = canonical_elsewhere(
-                article.canonical_url, capture.here, partial(same_site, article.url)
-            )
-        stored = False
-        if article is not None and canonical is not None:
-            decision = self.waits.decide(canonical)
-            if decision == "store":
-                stored = self._save(capture, article)
-            elif decision == "wait":
-                self.waits.wait(
-                    canonical, (capture, article), [clean_link(u) for u in capture.here]
-                )
-        elif article is not None:
-            stored = self._save(capture, article)
+        article = self._article(capture, analysis)
+        stored = article is not None and self._store_or_wait(capture, article)
         release, _ = self.waits.settle([clean_link(u) for u in capture.here], stored)
-        for waiting in release:
-            self._save(*waiting)
+        self._save_all(release)
+
+    def _article(self, capture: _Capture, analysis: object) -> Article | None:
+        if capture.page is None:
+            return None
+        self.result.pages += 1
+        if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
+            self.result.failures.append(f"{capture.page.url}: {analysis}")
+            return None
+        if isinstance(analysis, BaseException):
+            raise analysis
+        return None if analysis is None else analysis.article  # type: ignore[attr-defined]
+
+    def _store_or_wait(self, capture: _Capture, article: Article) -> bool:
+        """Store ``article`` unless its page defers to another URL (the crawl's rule);
+        whether it was stored now."""
+        canonical = canonical_elsewhere(
+            article.canonical_url, capture.here, partial(same_site, article.url)
+        )
+        if canonical is None:
+            return self._save(capture, article)
+        decision = self.waits.decide(canonical)
+        if decision == "wait":
+            here = [clean_link(u) for u in capture.here]
+            self.waits.wait(canonical, (capture, article), here)
+        return decision == "store" and self._save(capture, article)
+
+    def _save_all(self, waiting: list[tuple[_Capture, Article]]) -> None:
+        for capture, article in waiting:
+            self._save(capture, article)
 
     def finish(self) -> None:
         """End of the file: articles whose canonical URL was never captured are stored from
         their own pages, as the crawl stores them when that URL fails."""
-        for waiting in self.waits.unsettled():
-            self._save(*waiting)
+        self._save_all(self.waits.unsettled())
 
     def _save(self, capture: _Capture, article: Article) -> bool:
         saved = self.store.save(article, capture.capture_id, capture.fetched_at)

@@ -172,19 +172,9 @@ def _og(items: list[dict]) -> dict[str, str]:
 
 def read_structured(tree: Any, url: str) -> Structured:
     """Structured metadata of a parsed page (an lxml tree); never raises on bad markup."""
-    try:
-        data = extruct.extract(
-            tree,
-            base_url=url,
-            syntaxes=["json-ld", "microdata", "opengraph"],
-            uniform=True,
-            errors="ignore",
-        )
-    except Exception as e:  # broken JSON-LD or markup must not lose the page
-        logger.debug("No structured data from %s: %s", url, e)
-        data = {}
+    data = _extracted(tree, url)
     result = Structured(og=_og(data.get("opengraph", [])))
-    entities = [e for e in walk(data.get("json-ld", []) + data.get("microdata", []))]
+    entities = list(walk(data.get("json-ld", []) + data.get("microdata", [])))
     for entity in entities:
         result.types.update(type_names(entity))
     for entity in entities:
@@ -193,24 +183,48 @@ def read_structured(tree: Any, url: str) -> Structured:
             result.review = entity
         if result.article is None and kinds & ARTICLE_TYPES:
             result.article = entity
-    if result.review is None:  # a Product or Movie carrying its review
-        for entity in entities:
-            nested = entity.get("review")
-            nested = nested[0] if isinstance(nested, list) and nested else nested
-            if isinstance(nested, dict) and nested.get("reviewRating"):
-                result.review, result.item = nested, entity
-                result.types.add("Review")
-                break
+    if result.review is None:
+        _nested_review(result, entities)
     if result.review is not None:
-        item = result.review.get("itemReviewed")
-        if isinstance(item, list):
-            item = item[0] if item else None
-        if isinstance(item, dict):
-            result.item = item
-        result.rating = read_rating(result.review.get("reviewRating"))
-        if result.rating is None:  # misnested markup: the rating inside itemReviewed
-            for entity in walk(result.review):
-                if entity is not result.review and entity.get("reviewRating"):
-                    result.rating = read_rating(entity["reviewRating"])
-                    break
+        _review_details(result, result.review)
     return result
+
+
+def _extracted(tree: Any, url: str) -> dict[str, Any]:
+    try:
+        return extruct.extract(
+            tree,
+            base_url=url,
+            syntaxes=["json-ld", "microdata", "opengraph"],
+            uniform=True,
+            errors="ignore",
+        )
+    except Exception as e:  # broken JSON-LD or markup must not lose the page
+        logger.debug("No structured data from %s: %s", url, e)
+        return {}
+
+
+def _nested_review(result: Structured, entities: list[dict]) -> None:
+    """A Product or Movie carrying its review: that review, and the entity as its item."""
+    for entity in entities:
+        nested = entity.get("review")
+        nested = nested[0] if isinstance(nested, list) and nested else nested
+        if isinstance(nested, dict) and nested.get("reviewRating"):
+            result.review, result.item = nested, entity
+            result.types.add("Review")
+            return
+
+
+def _review_details(result: Structured, review: dict) -> None:
+    """The item reviewed and the rating of ``review``."""
+    item = review.get("itemReviewed")
+    if isinstance(item, list):
+        item = item[0] if item else None
+    if isinstance(item, dict):
+        result.item = item
+    result.rating = read_rating(review.get("reviewRating"))
+    if result.rating is None:  # misnested markup: the rating inside itemReviewed
+        for entity in walk(review):
+            if entity is not review and entity.get("reviewRating"):
+                result.rating = read_rating(entity["reviewRating"])
+                return

@@ -37,7 +37,7 @@ def host_key(url: str) -> tuple[str, int] | None:
     o = origin(url)
     if o is None:
         return None
-    scheme, host, port = o
+    _, host, port = o
     return host, port
 
 

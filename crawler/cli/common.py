@@ -43,7 +43,7 @@ def check_writable(datadir: DataDir) -> None:
     datadir.create().check_writable()
 
 
-def read_db(data_dir: Path | None):  # noqa: ANN202
+def read_db(data_dir: Path | None):
     """The archive of ``data_dir``, read-only (a sqlite-utils Database), or a one-line
     error when there is none."""
     from archive.database import ArchiveDB

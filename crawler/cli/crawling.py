@@ -91,7 +91,40 @@ def crawl(
         from pipelines.pool import start_forkserver
 
         start_forkserver()  # first: it loads the extractors while Scrapy is imported
-    from crawler.runner import CrawlJob, build_settings, run_crawls
+    from crawler.runner import build_settings, run_crawls
+
+    jobs = _jobs(urls, config_file, source, depth)
+    datadir = resolve(data_dir)
+    try:
+        check_writable(datadir)
+        datadir.lock()  # fail now, with a message, if another crawl is running
+        datadir.unlock()
+    except ArchiveError as e:
+        fail(str(e))
+    settings = build_settings(
+        datadir.path,
+        max_pages=max_pages,
+        user_agent=user_agent,
+        log_level=log_level,
+        overrides={
+            "REVIEWARC_ARCHIVE_ONLY": archive_only,
+            "REVIEWARC_REQUISITES": not no_requisites,
+            **extra,
+        },
+    )
+    results = run_crawls(jobs, settings)
+    _print_crawl_summary(datadir, results)
+    errors = [r.error or r.stats.get("reviewarc/warc_write_error") for r in results if not r.ok]
+    if errors:
+        fail(f"crawl failed: {errors[0]}")
+
+
+def _jobs(
+    urls: tuple[str, ...], config_file: Path | None, source: str | None, depth: int | None
+) -> list[Any]:
+    """The crawls asked for: the sources of ``--config`` (or the one named ``--source``)
+    and the seed URLs; a one-line error when there are none or one is wrong."""
+    from crawler.runner import CrawlJob
     from crawler.scope import origin
     from crawler.sources import SourcesError, load_sources
 
@@ -117,30 +150,7 @@ def crawl(
         fail("nothing to crawl: give seed URLs or --config FILE")
     if depth is not None:
         jobs = [CrawlJob(j.seeds, j.source, j.article_pattern, depth) for j in jobs]
-
-    datadir = resolve(data_dir)
-    try:
-        check_writable(datadir)
-        datadir.lock()  # fail now, with a message, if another crawl is running
-        datadir.unlock()
-    except ArchiveError as e:
-        fail(str(e))
-    settings = build_settings(
-        datadir.path,
-        max_pages=max_pages,
-        user_agent=user_agent,
-        log_level=log_level,
-        overrides={
-            "REVIEWARC_ARCHIVE_ONLY": archive_only,
-            "REVIEWARC_REQUISITES": not no_requisites,
-            **extra,
-        },
-    )
-    results = run_crawls(jobs, settings)
-    _print_crawl_summary(datadir, results)
-    errors = [r.error or r.stats.get("reviewarc/warc_write_error") for r in results if not r.ok]
-    if errors:
-        fail(f"crawl failed: {errors[0]}")
+    return jobs
 
 
 def _print_crawl_summary(datadir: DataDir, results: list[Any]) -> None:

@@ -88,49 +88,57 @@ def show(url: str, data_dir: Path | None, as_json: bool, as_diff: bool) -> None:
     if as_json:
         click.echo(json.dumps(history, ensure_ascii=False, indent=2, default=jsonable))
         return
-    article = history["article"]
-    if article is None:
+    if history["article"] is None:
         click.echo(f"{url} was captured but is not an article.")
     else:
-        table = Table(show_header=False, box=None)
-        table.add_column(style="bold")
-        table.add_column(overflow="fold")
-        for key in (
-            "title",
-            "author",
-            "published",
-            "modified",
-            "site_name",
-            "language",
-            "item_reviewed",
-            "item_reviewed_type",
-            "canonical_url",
-            "extractor",
-        ):
-            if article.get(key):
-                table.add_row(key, str(article[key]))
-        if article.get("rating_value") is not None:
-            table.add_row("rating", f"{article['rating_value']:g} / {article['rating_best']:g}")
-        if article.get("tags"):
-            table.add_row("tags", ", ".join(article["tags"]))
-        console.print(table)
-        click.echo()
-        click.echo(article["text"])
-        click.echo()
-        click.echo(f"{len(history['versions'])} version(s):")
-        for v in history["versions"]:
-            click.echo(f"  {v['first_seen']}  capture {v['capture_id']}  {v['text_hash'][:12]}")
-        for diff in history.get("diffs", []):
-            click.echo()
-            for line in diff.splitlines():
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                console.print(escape(line), style=style or None, highlight=False, soft_wrap=True)
+        _print_article(history)
     click.echo(f"{len(history['captures'])} capture(s):")
     for c in history["captures"]:
         click.echo(
             f"  {c['fetched_at']}  {c['status']}  {c['record_type']}  "
             f"{c['warc_file']}@{c['warc_offset']}"
         )
+
+
+_SHOWN_FIELDS = (
+    "title",
+    "author",
+    "published",
+    "modified",
+    "site_name",
+    "language",
+    "item_reviewed",
+    "item_reviewed_type",
+    "canonical_url",
+    "extractor",
+)
+
+
+def _print_article(history: dict) -> None:
+    """An article's fields, text, versions and (with --diff) what changed."""
+    article = history["article"]
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key in _SHOWN_FIELDS:
+        if article.get(key):
+            table.add_row(key, str(article[key]))
+    if article.get("rating_value") is not None:
+        table.add_row("rating", f"{article['rating_value']:g} / {article['rating_best']:g}")
+    if article.get("tags"):
+        table.add_row("tags", ", ".join(article["tags"]))
+    console.print(table)
+    click.echo()
+    click.echo(article["text"])
+    click.echo()
+    click.echo(f"{len(history['versions'])} version(s):")
+    for v in history["versions"]:
+        click.echo(f"  {v['first_seen']}  capture {v['capture_id']}  {v['text_hash'][:12]}")
+    for diff in history.get("diffs", []):
+        click.echo()
+        for line in diff.splitlines():
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+            console.print(escape(line), style=style or None, highlight=False, soft_wrap=True)
 
 
 @cli.command()

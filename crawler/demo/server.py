@@ -36,7 +36,7 @@ def _resolve(path: str) -> Traversable | None:
 class DemoHandler(BaseHTTPRequestHandler):
     server_version = "reviewarc-demo/1"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         node = _resolve(path)
         if node is None and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
@@ -64,7 +64,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         logger.debug("demo server: " + format, *args)
 
 

@@ -326,14 +326,15 @@ class ReviewsSpider(scrapy.Spider):
         if response.status >= 400:
             yield self.http_failure(response)
             return
-        body = response.body
-        if gzip_magic_number(response):
-            try:
-                body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
-            except (OSError, ValueError) as e:
-                kind = "too_large" if "max" in str(e) else "error"
-                yield FetchFailure(response.url, kind, f"cannot gunzip: {e}", response.status)
-                return
+        body = self._body(response)
+        if isinstance(body, FetchFailure):
+            yield body
+            return
+        async for output in self._parse_body(response, body):
+            yield output
+
+    async def _parse_body(self, response: Response, body: bytes) -> AsyncIterator[Any]:
+        """A sitemap, a feed or an HTML page; anything else leads nowhere."""
         root = xml_root(body)
         if root in ("urlset", "sitemapindex"):
             for request in self.parse_sitemap(response, body):
@@ -344,6 +345,16 @@ class ReviewsSpider(scrapy.Spider):
         elif is_html_page(_header(response, b"Content-Type"), body):
             async for output in self.parse_html(response):
                 yield output
+
+    def _body(self, response: Response) -> bytes | FetchFailure:
+        """The body, un-gzipped if it is a gzip file (a ``.xml.gz`` sitemap)."""
+        if not gzip_magic_number(response):
+            return response.body
+        try:
+            return gunzip(response.body, max_size=self.max_body)
+        except (OSError, ValueError) as e:
+            kind = "too_large" if "max" in str(e) else "error"
+            return FetchFailure(response.url, kind, f"cannot gunzip: {e}", response.status)
 
     async def parse_html(self, response: Response) -> AsyncIterator[Any]:
         """Links, feeds and the article of a page, from one parse in a worker process."""
@@ -364,43 +375,54 @@ class ReviewsSpider(scrapy.Spider):
         except (ExtractionTimeout, ExtractionFailed) as e:
             yield FetchFailure(response.url, "extraction", str(e), response.status)
             return
-        links = analysis.links if self._may_hop(response) else []
-        for url in dict.fromkeys(map(clean_link, links)):
-            if self.scope.allows(url):
-                refused = self.guard.refusal(url)
-                if refused is None:
-                    yield self.page_request(url, "link")
-                else:
-                    self.crawler.stats.inc_value("reviewarc/trap_refused")
-                    logger.debug("Not following %s: %s", url, refused)
-        for url in analysis.feeds if self._may_hop(response) else []:
-            if self.scope.allows(url):
-                yield self.page_request(url, "feed")
+        for request in self._followed(response, analysis):
+            yield request
         article = analysis.article
         if self.config.requisites and (article is not None or self.config.archive_only):
             for url in analysis.requisites:
                 yield self.requisite_request(url)
-        item = ArticleItem(article, response.meta.get(CAPTURE_META)) if article else None
-        here = [response.url, *response.meta.get("redirect_urls", [])]
-        canonical = canonical_elsewhere(article.canonical_url, here, self.scope.allows) if (
-            item is not None) else None  # fmt: skip
-        if item is not None and canonical is not None:
-            # The page names another URL as the article's own: stored from there, unless
-            # that gives none (see pipelines.canonical).
-            decision = self.canonical.decide(canonical)
-            if decision == "store":
-                yield item
-            elif decision == "drop":
-                self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
-            else:
-                item.on_stored = partial(self.mark_done, response.request)
-                self.canonical.wait(canonical, item, self._urls_of(response.request))
-                response.meta[DEFERRED_META] = True
-                yield self.page_request(article.canonical_url, "canonical")
-        elif item is not None:
-            yield item
+        if article is not None:
+            for output in self._article(response, ArticleItem(article, response.meta.get(
+                    CAPTURE_META))):  # fmt: skip
+                yield output
         elif page.extract:
             logger.debug("Not an article: %s (%s)", response.url, analysis.not_article)
+
+    def _followed(self, response: Response, analysis: Any) -> Iterator[Request]:
+        """Requests for the in-scope links and feeds of a page (within the hop limit)."""
+        if not self._may_hop(response):
+            return
+        for url in dict.fromkeys(map(clean_link, analysis.links)):
+            if not self.scope.allows(url):
+                continue
+            refused = self.guard.refusal(url)
+            if refused is None:
+                yield self.page_request(url, "link")
+            else:
+                self.crawler.stats.inc_value("reviewarc/trap_refused")
+                logger.debug("Not following %s: %s", url, refused)
+        for url in analysis.feeds:
+            if self.scope.allows(url):
+                yield self.page_request(url, "feed")
+
+    def _article(self, response: Response, item: ArticleItem) -> Iterator[Any]:
+        """The article item, unless its page names another URL as the article's own: then
+        it is stored from there, unless that gives none (see :mod:`pipelines.canonical`)."""
+        here = [response.url, *response.meta.get("redirect_urls", [])]
+        canonical = canonical_elsewhere(item.article.canonical_url, here, self.scope.allows)
+        if canonical is None:
+            yield item
+            return
+        decision = self.canonical.decide(canonical)
+        if decision == "store":
+            yield item
+        elif decision == "drop":
+            self.crawler.stats.inc_value("reviewarc/articles/not_canonical")
+        else:
+            item.on_stored = partial(self.mark_done, response.request)
+            self.canonical.wait(canonical, item, self._urls_of(response.request))
+            response.meta[DEFERRED_META] = True
+            yield self.page_request(item.article.canonical_url, "canonical")
 
     @staticmethod
     def _urls_of(request: Request) -> list[str]:
