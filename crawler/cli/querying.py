@@ -13,8 +13,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from archive.database import ArchiveDB
 from archive.errors import ArchiveError
-from archive.readonly import ReadOnlyRefused, connect_readonly
+from archive.readonly import ReadOnlyRefused
 from crawler.cli.common import cli, console, data_option, fail, jsonable, read_db, resolve
 
 
@@ -163,8 +164,8 @@ def sql(query: str, data_dir: Path | None, as_json: bool, as_csv: bool) -> None:
     except ArchiveError as e:
         fail(str(e))
     try:
-        con = connect_readonly(datadir.db_path)
-    except sqlite3.Error as e:
+        con = ArchiveDB.open_readonly(datadir.db_path).db.conn
+    except (ArchiveError, sqlite3.Error) as e:
         fail(f"cannot open {datadir.db_path}: {e}")
     try:
         cursor = con.execute(query)
