@@ -16,7 +16,6 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +27,7 @@ import pytest
 from archive.articles import Article, ArticleStore
 from archive.database import ArchiveDB, connect
 from archive.migrations import MIGRATIONS
-from tests.conftest import BIN, run_reviewarc
+from tests.conftest import BIN, run_reviewarc, wait_until
 
 PAGES = 480
 #: Small WARC files, so that reprocess commits many of them (one transaction per file) and a
@@ -265,11 +264,11 @@ def test_killed_reprocess_then_rerun_equals_a_clean_run(crawled: Crawled, tmp_pa
         start_new_session=True,  # its own process group: the extraction workers die with it
     )
     try:
-        deadline = time.monotonic() + 120
-        while committed_files(killed) < wanted:
-            assert proc.poll() is None, "reprocess ended before it was killed"
-            assert time.monotonic() < deadline, "reprocess made no progress"
-            time.sleep(0.01)
+        wait_until(
+            lambda: committed_files(killed) >= wanted, 120,
+            f"reprocess committing {wanted} WARC files before it is killed", process=proc,
+            interval=0.01,
+        )  # fmt: skip
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
