@@ -19,22 +19,20 @@ from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
+from sqlite_utils import Database  # noqa: E402
 
 logger = logging.getLogger("archive.replay_server")
 
 
 def _latest(db_path: Path) -> tuple[int, int]:
-    from archive.database import ArchiveDB
-
-    archive = ArchiveDB.open_readonly(db_path)
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        return archive.db.execute("select count(*), coalesce(max(id), 0) from captures").fetchone()
+        return con.execute("select count(*), coalesce(max(id), 0) from captures").fetchone()
     finally:
-        archive.close()
+        con.close()
 
 
 def refresh_index(config_path: Path, db_path: Path, interval: float = 5.0) -> None:
-    from archive.database import ArchiveDB
     from archive.datadir import DataDir
     from archive.replay import write_cdxj
 
@@ -45,11 +43,13 @@ def refresh_index(config_path: Path, db_path: Path, interval: float = 5.0) -> No
         try:
             now = _latest(db_path)
             if now != seen:
-                archive = ArchiveDB.open_readonly(db_path)
+                # Not ArchiveDB.open_readonly (yet): write_cdxj reads with sqlite-utils'
+                # Database.query, which opens a SAVEPOINT that its authorizer refuses.
+                con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
                 try:
-                    write_cdxj(archive.db, datadir.warc_dir, config_path.parent / "index.cdxj")
+                    write_cdxj(Database(con), datadir.warc_dir, config_path.parent / "index.cdxj")
                 finally:
-                    archive.close()
+                    con.close()
                 seen = now
         except sqlite3.Error as e:  # a crawl holding a write lock: try again later
             logger.debug("index refresh skipped: %s", e)

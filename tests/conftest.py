@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlite_utils import Database
 
 from archive.database import ArchiveDB
 from archive.datadir import DataDir
@@ -161,17 +162,25 @@ def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess:
     return done
 
 
+@contextmanager
+def reading(data: Path) -> Iterator[Database]:
+    """The archive database in the data directory ``data``, through the read-only handle
+    every reader uses (it can run no statement that writes), closed when the block ends."""
+    archive = ArchiveDB.open_readonly(DataDir(data).db_path)
+    try:
+        yield archive.db
+    finally:
+        archive.close()
+
+
 def read_sql(data: Path, query: str) -> list[dict]:
     """The rows of a query on the archive in ``data``, as ``reviewarc sql --json`` prints
     them, read in this process through the read-only handle every reader uses (test_cli and
     test_sql_readonly run the command itself)."""
-    archive = ArchiveDB.open_readonly(DataDir(data).db_path)
-    try:
-        cursor = archive.db.execute(query)
+    with reading(data) as db:
+        cursor = db.execute(query)
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()
-    finally:
-        archive.close()
     return [
         {c: v.decode("utf-8", "replace") if isinstance(v, bytes) else v
          for c, v in zip(columns, row, strict=True)}

@@ -26,7 +26,9 @@ import pytest
 
 from archive.articles import Article, ArticleStore
 from archive.database import ArchiveDB, connect
+from archive.datadir import DataDir
 from archive.migrations import MIGRATIONS
+from archive.readonly import connect_readonly
 from tests.conftest import BIN, run_reviewarc, wait_until
 
 PAGES = 480
@@ -117,11 +119,11 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
 
 
 def rows(db_path: Path, query: str) -> list[tuple]:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    archive = ArchiveDB.open_readonly(db_path)
     try:
-        return con.execute(query).fetchall()
+        return archive.db.execute(query).fetchall()
     finally:
-        con.close()
+        archive.close()
 
 
 TABLES = ("captures", "articles", "article_versions", "tags", "sites", "authors",
@@ -240,11 +242,19 @@ def test_reprocess_again_over_the_crawls_database_changes_nothing(
 
 
 def committed_files(data: Path) -> int:
-    """WARC files reprocess has committed (it indexes each in one transaction)."""
+    """WARC files reprocess has committed (it indexes each in one transaction). Read on the
+    bare read-only connection: :meth:`ArchiveDB.open_readonly` would migrate a database whose
+    schema reprocess has not committed yet, writing beside it."""
     try:
-        return rows(data / "archive.db", "select count(distinct warc_file) from captures")[0][0]
-    except sqlite3.Error:  # not created yet, or its schema not yet committed
+        con = connect_readonly(DataDir(data).db_path)
+    except sqlite3.Error:  # not created yet
         return 0
+    try:
+        return con.execute("select count(distinct warc_file) from captures").fetchone()[0]
+    except sqlite3.Error:  # its schema not yet committed
+        return 0
+    finally:
+        con.close()
 
 
 def test_killed_reprocess_then_rerun_equals_a_clean_run(crawled: Crawled, tmp_path: Path) -> None:

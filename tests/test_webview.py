@@ -17,6 +17,7 @@ from datasette.app import Datasette
 
 from archive.articles import Article, ArticleStore
 from archive.database import ArchiveDB, CaptureRow, connect
+from archive.datadir import DataDir
 from archive.replay import timestamp14
 from archive.webview import build_datasette, replay_url
 from tests.conftest import SERVE_ADDRESS, Crawl, running, serve_command
@@ -61,13 +62,13 @@ def critic_word() -> str:  # as in test_extraction.test_search_english_and_korea
 
 
 def fetched_at_by_url(db_path: Path) -> dict[str, str]:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    archive = ArchiveDB.open_readonly(db_path)
     try:
-        rows = con.execute(
+        rows = archive.db.execute(
             "select a.url, c.fetched_at from articles a join captures c on c.id = a.capture_id"
         ).fetchall()
     finally:
-        con.close()
+        archive.close()
     return dict(rows)
 
 
@@ -79,16 +80,16 @@ def crawl(request: pytest.FixtureRequest) -> Crawl:
 
 @pytest.fixture(scope="module")
 def view(crawl: Crawl) -> Datasette:
-    return build_datasette(crawl.data / "archive.db", REPLAY, port=VIEW_PORT)
+    return build_datasette(DataDir(crawl.data).db_path, REPLAY, port=VIEW_PORT)
 
 
 @pytest.fixture(scope="module")
 def copy(crawl: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the crawl's database plus a hostile article and a changed review."""
     path = tmp_path_factory.mktemp("webview") / "archive.db"
-    source = sqlite3.connect(f"file:{crawl.data / 'archive.db'}?mode=ro", uri=True)
+    source = ArchiveDB.open_readonly(DataDir(crawl.data).db_path)
     target = sqlite3.connect(path)
-    source.backup(target)
+    source.db.conn.backup(target)
     source.close()
     target.close()
     archive = ArchiveDB(connect(path))
@@ -188,7 +189,7 @@ def test_canned_queries_link_to_replay(
     query: str,
 ) -> None:
     rows = get_json(view, f"/archive/{query}.json?_shape=array")
-    check_replay_links(rows, crawl.data / "archive.db")
+    check_replay_links(rows, DataDir(crawl.data).db_path)
     if query == "latest_reviews":
         assert len(rows) == crawl.sql("select count(*) as n from articles")[0]["n"] > 1
         published = [row["published"] for row in rows if row["published"]]
@@ -243,9 +244,9 @@ def test_links_go_to_replay_never_to_the_live_site(
 
 
 def test_untrusted_text_is_escaped(copy_view: Datasette, copy: Path) -> None:
-    con = sqlite3.connect(copy)
-    evil_id = con.execute("select id from articles where rating_best = 10").fetchone()[0]
-    con.close()
+    archive = ArchiveDB.open_readonly(copy)
+    evil_id = archive.db.execute("select id from articles where rating_best = 10").fetchone()[0]
+    archive.close()
     pages = [
         "/archive/articles",
         f"/archive/articles/{evil_id}",
