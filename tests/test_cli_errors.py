@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +109,16 @@ def test_a_bad_setting_value_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: crawl failed: REVIEWARC_PRIVATE_ADDRESSES must be one of auto, seeds, not 'bogus'"
     )
+
+
+@pytest.mark.parametrize("command", ["replay", "serve"])
+def test_a_port_in_use_is_one_line(data: Path, command: str) -> None:  # noqa: F811
+    """A port another program listens on: the command says so in one line, before it
+    indexes or starts anything."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_reviewarc(command, "--data", str(data), "--port", str(port), timeout=60)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
