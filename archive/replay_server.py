@@ -19,17 +19,18 @@ from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
-from sqlite_utils import Database  # noqa: E402
+
+from archive.database import ArchiveDB  # noqa: E402
 
 logger = logging.getLogger("archive.replay_server")
 
 
 def _latest(db_path: Path) -> tuple[int, int]:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    archive = ArchiveDB.open_readonly(db_path)
     try:
-        return con.execute("select count(*), coalesce(max(id), 0) from captures").fetchone()
+        return archive.db.execute("select count(*), coalesce(max(id), 0) from captures").fetchone()
     finally:
-        con.close()
+        archive.close()
 
 
 def refresh_index(config_path: Path, db_path: Path, interval: float = 5.0) -> None:
@@ -43,13 +44,11 @@ def refresh_index(config_path: Path, db_path: Path, interval: float = 5.0) -> No
         try:
             now = _latest(db_path)
             if now != seen:
-                # Not ArchiveDB.open_readonly (yet): write_cdxj reads with sqlite-utils'
-                # Database.query, which opens a SAVEPOINT that its authorizer refuses.
-                con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+                archive = ArchiveDB.open_readonly(db_path)
                 try:
-                    write_cdxj(Database(con), datadir.warc_dir, config_path.parent / "index.cdxj")
+                    write_cdxj(archive.db, datadir.warc_dir, config_path.parent / "index.cdxj")
                 finally:
-                    con.close()
+                    archive.close()
                 seen = now
         except sqlite3.Error as e:  # a crawl holding a write lock: try again later
             logger.debug("index refresh skipped: %s", e)

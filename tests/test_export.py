@@ -51,13 +51,12 @@ def empty_db(tmp_path: Path) -> Iterator[Database]:
 
 
 def article_rows(db: Database) -> list[dict]:
-    # execute, not Database.query: query opens a SAVEPOINT, which the read-only handle refuses
-    cursor = db.execute(
-        "select a.url, a.title, c.fetched_at, c.warc_file from articles a "
-        "join captures c on c.id = a.capture_id"
+    return list(
+        db.query(
+            "select a.url, a.title, c.fetched_at, c.warc_file from articles a "
+            "join captures c on c.id = a.capture_id"
+        )
     )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def stored_tags(db: Database, url: str) -> list[str]:

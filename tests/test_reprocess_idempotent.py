@@ -55,10 +55,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: EditableSite
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         m = _PAGE.match(self.path)
         if not m or not 1 <= int(m.group(1)) <= PAGES:
             body, status = b"not found", 404

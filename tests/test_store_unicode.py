@@ -49,10 +49,10 @@ PAGES = {
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         page = PAGES.get(self.path)
         body = (page or "not found").encode()
         self.send_response(200 if page else 404)

@@ -365,7 +365,7 @@ def test_serve_stopped_with_sigterm_stops_its_replay_server(crawl: Crawl) -> Non
         try:
             server.process.terminate()
             server.process.wait(timeout=20)
-            gone, alive = psutil.wait_procs(children, timeout=15)
+            _gone, alive = psutil.wait_procs(children, timeout=15)
             assert not alive, f"left running: {[p.cmdline() for p in alive]}"
             with pytest.raises(OSError):
                 http_get(replay_port, "/")
