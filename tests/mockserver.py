@@ -65,7 +65,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: FixtureServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     # -- helpers ---------------------------------------------------------------------------
@@ -107,7 +107,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
 
     # -- routes ----------------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802, C901
+    def do_GET(self) -> None:  # noqa: C901
         self.server.log.append(Logged(self.command, self.path, list(self.headers.items())))
         url = urlsplit(self.path)
         path = url.path
@@ -186,7 +186,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return self._send(200, self._page(f"Events {year}-{month:02d}", links))
         return self._static(path)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
     def _static(self, path: str) -> None:
@@ -355,10 +355,10 @@ class PagesServer(ThreadingHTTPServer):
 class _PagesHandler(BaseHTTPRequestHandler):
     server: PagesServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.log.append((self.path, dict(self.headers)))
         path = self.path.split("?")[0]
         page = self.server.pages.get(path)

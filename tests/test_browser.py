@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import BIN, Crawl, free_port, run_reviewarc, running
+from tests.conftest import SERVE_ADDRESS, Crawl, run_reviewarc, running, serve_command
 from tests.mockserver import FixtureServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,10 +27,8 @@ def served(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory):
         "crawl", site.base_url + "/reviews/one/", "--depth", "0", "--data", str(data)
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    port, replay_port = free_port(), free_port()
-    command = [str(BIN / "reviewarc"), "serve", "--data", str(data), "--port", str(port),
-               "--replay-port", str(replay_port)]  # fmt: skip
-    with running(command, [port, replay_port]):
+    with running(serve_command(data), SERVE_ADDRESS) as server:
+        port, replay_port = server.ports
         yield Crawl(result, data, site), port, replay_port
 
 

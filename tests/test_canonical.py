@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.conftest import run_reviewarc
+from tests.conftest import reading, run_reviewarc
 from tests.mockserver import PagesServer
 
 
@@ -55,10 +55,12 @@ def test_rel_canonical_never_loses_a_review(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr[-3000:]
-    con = sqlite3.connect(tmp_path / "archive.db")
-    stored = {
-        url[len(base) :]: title for url, title in con.execute("select url, title from articles")
-    }
+    with reading(tmp_path) as con:
+        rows = con.execute("select url, title from articles").fetchall()
+        (canonical_of_a,) = con.execute(
+            "select canonical_url from articles where url = ?", [base + "/a/"]
+        ).fetchone()
+    stored = {url[len(base) :]: title for url, title in rows}
     assert stored.get("/a/") == "Canonical gone"
     assert [p for p in ("/b/", "/c/") if p in stored] in (["/b/"], ["/c/"]), stored
     assert "/e/" in stored and "/d/" not in stored
@@ -66,9 +68,6 @@ def test_rel_canonical_never_loses_a_review(tmp_path: Path) -> None:
     assert "/new-g/" in stored and "/g/" not in stored
     assert stored.get("/h/") == "Canonical refused"
     assert len(stored) == 6, stored
-    (canonical_of_a,) = con.execute(
-        "select canonical_url from articles where url = ?", [base + "/a/"]
-    ).fetchone()
     assert canonical_of_a == base + "/gone/"
     # Every page ended handled: a crawl that finished clears its frontier.
     frontier = sqlite3.connect(tmp_path / "state" / "frontier.db")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, free_port, get, run_reviewarc
+from tests.conftest import BIN, SERVE_ADDRESS, get, run_reviewarc, running, serve_command
 from tests.mockserver import FixtureServer
 from tests.test_sql_readonly import data  # noqa: F401  (a fixture: a small archive)
 
@@ -46,34 +46,21 @@ def test_two_crawls_at_once_the_loser_says_so_in_one_line(
         assert "another crawl is writing to" in err.splitlines()[-1], err[-2000:]
 
 
-def test_refused_sql_in_the_web_view_logs_no_traceback(data: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_refused_sql_in_the_web_view_logs_no_traceback(data: Path) -> None:  # noqa: F811
     """Datasette printed every refused query's traceback with all its local variables
     (some 330 lines on the terminal of ``reviewarc serve``)."""
-    port, replay_port = free_port(), free_port()
-    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
-    command = [str(BIN / "reviewarc"), "serve", "--data", str(data), "--port", str(port),
-               "--replay-port", str(replay_port)]  # fmt: skip
-    with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen(command, stdout=stdout, stderr=stderr)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                status, _, _ = get(port, "/")
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
-                time.sleep(0.2)
+    with running(serve_command(data), SERVE_ADDRESS) as server:
+        port = server.ports[0]
+        status, _, _ = get(port, "/")
         assert status == 200
         for path in ("/archive?sql=delete+from+articles", "/archive.json?sql=drop+table+articles"):
             status, _, body = get(port, path)
             assert status == 400 and b"Statement must be a SELECT" in body, (status, body[:500])
         status, _, body = get(port, "/archive?sql=select+count(*)+as+n+from+articles")
         assert status == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    logged = out.read_text() + err.read_text()
+        server.process.terminate()
+        server.process.wait(timeout=30)
+        logged = server.output()
     assert "Traceback" not in logged, logged[:3000]
     startup = ("Web view at ", "captures indexed", "is missing", "Replaying at ")
     others = [line for line in logged.splitlines() if not any(s in line for s in startup)]
@@ -122,3 +109,16 @@ def test_a_bad_setting_value_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: crawl failed: REVIEWARC_PRIVATE_ADDRESSES must be one of auto, seeds, not 'bogus'"
     )
+
+
+@pytest.mark.parametrize("command", ["replay", "serve"])
+def test_a_port_in_use_is_one_line(data: Path, command: str) -> None:  # noqa: F811
+    """A port another program listens on: the command says so in one line, before it
+    indexes or starts anything."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_reviewarc(command, "--data", str(data), "--port", str(port), timeout=60)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")

@@ -65,7 +65,7 @@ def test_each_record_is_its_own_gzip_member(crawled: Crawl) -> None:
     for path in crawled.warcs:
         data = path.read_bytes()
         offsets = [r.offset for r in iter_records(path)]
-        for start, end in zip(offsets, offsets[1:] + [len(data)], strict=True):
+        for start, end in zip(offsets, [*offsets[1:], len(data)], strict=True):
             member = gzip.decompress(data[start:end])
             assert member.startswith(b"WARC/1.1\r\n")
 

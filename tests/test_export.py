@@ -16,7 +16,7 @@ import pytest
 from sqlite_utils import Database
 
 from archive import export
-from archive.database import ArchiveDB, connect
+from archive.database import ArchiveDB
 from archive.errors import ArchiveError
 from archive.export import (
     PAGES_HEADER,
@@ -25,7 +25,7 @@ from archive.export import (
     export_jsonl,
     export_wacz,
 )
-from tests.conftest import BIN, Crawl
+from tests.conftest import BIN, Crawl, reading
 
 KOREAN = "등대지기"  # in the body of /articles/ko/review.euc-kr.html
 FIELDS = {"url", "title", "text", "rating_value", "tags", "fetched_at", "warc_file", "warc_offset"}
@@ -39,9 +39,8 @@ def crawl(articles: Crawl) -> Crawl:
 
 @pytest.fixture
 def db(crawl: Crawl) -> Iterator[Database]:
-    database = connect(crawl.data / "archive.db")
-    yield database
-    database.close()
+    with reading(crawl.data) as database:
+        yield database
 
 
 @pytest.fixture
@@ -192,11 +191,8 @@ def test_failed_export_keeps_the_old_file(
 @pytest.fixture(scope="module")
 def wacz_file(crawl: Crawl, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     out = tmp_path_factory.mktemp("wacz") / "reviews.wacz"
-    database = connect(crawl.data / "archive.db")
-    try:
+    with reading(crawl.data) as database:
         count = export_wacz(database, crawl.data / "warcs", out, title="Fixture reviews")
-    finally:
-        database.close()
     return out, count
 
 

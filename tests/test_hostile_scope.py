@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from archive.database import ArchiveDB
+from archive.datadir import DataDir
 from tests.conftest import run_reviewarc
 from tests.mockserver import PagesServer as Server
 
@@ -77,7 +79,8 @@ def test_other_spellings_of_loopback_are_refused_and_credentials_never_leave_the
     assert service.log == []
     warc_bytes = b"".join(gzip.open(p).read() for p in (data / "warcs").glob("*.warc.gz"))
     assert SECRET.encode() not in warc_bytes
-    con = sqlite3.connect(data / "archive.db")
+    archive = ArchiveDB.open_readonly(DataDir(data).db_path)
+    con = archive.db
     refused = con.execute(
         "select url, kind, reason from failures where reason like '%private address refused%'"
     ).fetchall()
@@ -96,6 +99,7 @@ def test_other_spellings_of_loopback_are_refused_and_credentials_never_leave_the
     for table in ("captures", "failures", "articles", "crawls", "article_versions"):
         dump = repr(con.execute(f"select * from {table}").fetchall())
         assert PASSWORD not in dump, table
+    archive.close()
     assert PASSWORD not in result.stdout + result.stderr
     frontier = sqlite3.connect(data / "state" / "frontier.db")
     assert PASSWORD not in repr(frontier.execute("select * from frontier").fetchall())

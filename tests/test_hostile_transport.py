@@ -13,7 +13,6 @@ import gzip
 import select
 import socket
 import socketserver
-import sqlite3
 import struct
 import threading
 import time
@@ -26,7 +25,9 @@ import brotlicffi
 import psutil
 import pytest
 
-from tests.conftest import run_reviewarc, warcio_check
+from archive.database import ArchiveDB
+from archive.datadir import DataDir
+from tests.conftest import run_reviewarc, wait_until, warcio_check
 
 MB = 1 << 20
 CAP = 32 * MB  # DOWNLOAD_MAXSIZE of the crawl: Scrapy's and reviewarc's default
@@ -441,15 +442,6 @@ def server() -> Iterator[HostileServer]:
     server.stop()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_a_hostile_site_ends_in_rows_not_in_a_hang_a_crash_or_a_leak(
     server: HostileServer, tmp_path: Path
 ) -> None:
@@ -471,12 +463,13 @@ def test_a_hostile_site_ends_in_rows_not_in_a_hang_a_crash_or_a_leak(
     assert "Traceback" not in result.stderr, result.stderr[-5000:]
     assert peak_mb < PEAK_LIMIT_MB, f"peak PSS {peak_mb:.0f} MB"
     # The drip stopped when the crawler hung up, long before its 1000 bytes.
-    assert wait_for(lambda: server.dripping == 0, 5), "drip loop still running"
+    wait_until(lambda: server.dripping == 0, 5, "the drip loop ending")
 
-    con = sqlite3.connect(data / "archive.db")
-    captured = dict(con.execute("select url, status from captures"))
+    archive = ArchiveDB.open_readonly(DataDir(data).db_path)
+    con = archive.db
+    captured = dict(con.execute("select url, status from captures").fetchall())
     failures: dict[str, set[str]] = {}
-    for url, kind in con.execute("select url, kind from failures"):
+    for url, kind in con.execute("select url, kind from failures").fetchall():
         failures.setdefault(url, set()).add(kind)
     # Nothing silently lost: each hostile URL was archived or recorded as failed.
     lost = [path for path in HOSTILE if base + path not in captured.keys() | failures.keys()]
@@ -493,6 +486,7 @@ def test_a_hostile_site_ends_in_rows_not_in_a_hang_a_crash_or_a_leak(
 
     (good,) = con.execute("select title from articles where url = ?", [base + "/good/"])
     assert good == ("A lighthouse worth the wait",)
+    archive.close()
 
     # file: and gopher: redirect targets were never followed: no row, no connection.
     rows = captured.keys() | failures.keys()

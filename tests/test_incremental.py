@@ -7,7 +7,15 @@ import json
 import pytest
 
 from archive.warc_reader import iter_records, read_record
-from tests.conftest import BIN, Crawl, free_port, get, run_reviewarc, running, warcio_check
+from tests.conftest import (
+    REPLAY_ADDRESS,
+    Crawl,
+    get,
+    replay_command,
+    run_reviewarc,
+    running,
+    warcio_check,
+)
 from tests.mockserver import FixtureServer
 
 SEEDS = ("/cond/a/", "/plain/a/")
@@ -113,9 +121,8 @@ def test_warcs_valid_and_revisits_replayable(crawls: list[Crawl]) -> None:
     warcs = sorted((crawl.data / "warcs").glob("*.warc.gz"))
     assert warcio_check(warcs).returncode == 0
     assert sum(r.record_type == "revisit" for p in warcs for r in iter_records(p)) >= 8
-    port = free_port()
-    command = [str(BIN / "reviewarc"), "replay", "--data", str(crawl.data), "--port", str(port)]
-    with running(command, [port]):
+    with running(replay_command(crawl.data), REPLAY_ADDRESS) as server:
+        (port,) = server.ports
         base = crawl.server.base_url
         for path in ("/cond/a/", "/plain/a/"):
             stamp = "".join(c for c in rows(crawl, 3)[path]["fetched_at"] if c.isdigit())[:14]

@@ -72,7 +72,7 @@ def test_mislabelled_charset_is_decoded_by_its_bytes() -> None:
         + (b"na\xefve caf\xe9 \x93quoted\x94, a review written in Windows-1252. " * 20)
         + b"</p></body></html>"
     )
-    encoding, text = decode(body, "text/html")
+    _encoding, text = decode(body, "text/html")
     assert "naïve café “quoted”" in text and "\ufffd" not in text
     # A correctly labelled page is left alone.
     assert decode("<p>café</p>".encode(), "text/html; charset=utf-8")[1] == "<p>café</p>"

@@ -5,10 +5,26 @@ from __future__ import annotations
 
 import http.client
 import subprocess
+import sys
 
 import pytest
 
-from tests.conftest import BIN, Crawl, free_port, running
+from tests.conftest import BIN, Crawl, running
+
+#: pywb's ``wayback`` command, as its entry point runs it (same application, same request
+#: handler), on a port the system picks: ``wayback -p 0`` would not say which.
+WAYBACK = """
+from gevent.monkey import patch_all; patch_all()
+from gevent.pywsgi import WSGIServer
+from pywb.apps.cli import WaybackCli
+from pywb.utils.geventserver import RequestURIWSGIHandler
+
+cli = WaybackCli(args=["-b", "127.0.0.1"], desc="pywb Wayback Machine Server")
+server = WSGIServer(("127.0.0.1", 0), cli.application, handler_class=RequestURIWSGIHandler)
+server.init_socket()
+print(f"wayback at http://127.0.0.1:{server.address[1]}/", flush=True)
+server.serve_forever()
+"""
 
 
 class Replay:
@@ -38,10 +54,9 @@ def pywb(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory):
         [manager, "add", "web", *map(str, crawled.warcs)], cwd=root, check=True, capture_output=True
     )
     index = (root / "collections/web/indexes/index.cdxj").read_text()
-    port = free_port()
-    command = [str(BIN / "wayback"), "-p", str(port), "-b", "127.0.0.1"]
-    with running(command, [port], cwd=root):
-        yield Replay(port), index
+    command = [sys.executable, "-c", WAYBACK]
+    with running(command, r"wayback at http://127\.0\.0\.1:(\d+)/", cwd=root) as server:
+        yield Replay(server.ports[0]), index
 
 
 def test_pywb_indexes_every_capture(crawled: Crawl, pywb) -> None:

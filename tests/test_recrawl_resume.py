@@ -9,11 +9,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import BIN, Crawl, run_reviewarc, warcio_check
+from tests.conftest import BIN, Crawl, run_reviewarc, wait_until, warcio_check
 from tests.conftest import TREE_PAGES as PAGES
 from tests.mockserver import FixtureServer
 
@@ -34,11 +33,10 @@ def crawl_and_kill(server: FixtureServer, data: Path, after: int) -> None:
     proc = subprocess.Popen(
         crawl_command(server, data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 120
-    while sum(e.path.startswith("/many/") for e in server.log[start:]) < after:
-        assert proc.poll() is None, "the crawl ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
+    wait_until(
+        lambda: sum(e.path.startswith("/many/") for e in server.log[start:]) >= after, 120,
+        f"the crawl fetching {after} pages before it is killed", process=proc, interval=0.005,
+    )  # fmt: skip
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
 

@@ -2,33 +2,71 @@
 
 from __future__ import annotations
 
+import http.client
 import re
-import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import BIN, Crawl, free_port, get, run_reviewarc, running
+from archive.capture_store import CaptureStore
+from archive.database import ArchiveDB
+from archive.datadir import DataDir
+from archive.exchange import Exchange, RequestHead, ResponseHead
+from archive.warc_writer import WARCFileWriter
+from tests.conftest import REPLAY_ADDRESS, Crawl, get, replay_command, run_reviewarc, running
 from tests.mockserver import FixtureServer
+
+
+def capture_again(data: Path, url: str, date: datetime) -> None:
+    """Fetch ``url`` now and archive the exchange as made at ``date``, with the writer and
+    store a crawl archives through: a later capture at a second of its own, with no waiting
+    for the clock to reach one."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", parts.path, headers={"User-Agent": "reviewarc-tests"})
+        response = conn.getresponse()
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()]
+        exchange = Exchange(
+            url=url, date=date, body=response.read(), ip_address="127.0.0.1",
+            request=RequestHead(b"GET", url, [(b"User-Agent", b"reviewarc-tests")]),
+            response=ResponseHead(response.status, headers, reason=response.reason.encode(),
+                                  raw=True),
+        )  # fmt: skip
+    finally:
+        conn.close()
+    datadir = DataDir(data)
+    archive = ArchiveDB.open(datadir.db_path)
+    writer = WARCFileWriter(datadir.warc_dir, clock=lambda: date, warcinfo={"software": "tests"})
+    store = CaptureStore(writer, archive)
+    try:
+        assert store.capture(exchange).record_type == "response"
+    finally:
+        store.close()
+        archive.close()
 
 
 @pytest.fixture(scope="module")
 def archive(site: FixtureServer, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
-    """Two crawls, two seconds apart, of pages including one that changes between them."""
+    """A crawl of pages including one that changes every time it is fetched, and that page
+    captured again an hour later (by the clock the capture is given)."""
     data = tmp_path_factory.mktemp("replay") / "data"
     seeds = [site.base_url + p for p in ("/changing/", "/gzip/", "/reviews/one/")]
-    for _ in range(2):
-        result = run_reviewarc("crawl", *seeds, "--depth", "0", "--data", str(data))
-        assert result.returncode == 0, result.stderr[-2000:]
-        time.sleep(2.1)
-    return Crawl(result, data, site)
+    result = run_reviewarc("crawl", *seeds, "--depth", "0", "--data", str(data))
+    assert result.returncode == 0, result.stderr[-2000:]
+    crawl = Crawl(result, data, site)
+    changing = site.base_url + "/changing/"
+    (first,) = crawl.sql(f"select fetched_at from captures where url = '{changing}'")
+    capture_again(data, changing, datetime.fromisoformat(first["fetched_at"]) + timedelta(hours=1))
+    return crawl
 
 
 @pytest.fixture(scope="module")
 def replay(archive: Crawl):
-    port = free_port()
-    command = [str(BIN / "reviewarc"), "replay", "--data", str(archive.data), "--port", str(port)]
-    with running(command, [port]):
-        yield port
+    with running(replay_command(archive.data), REPLAY_ADDRESS) as server:
+        yield server.ports[0]
 
 
 def stamps(archive: Crawl, path: str) -> list[str]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 
-from tests.conftest import BIN, Crawl, run_reviewarc, warcio_check
+from tests.conftest import BIN, Crawl, run_reviewarc, wait_until, warcio_check
 from tests.conftest import TREE_PAGES as PAGES
 from tests.mockserver import FixtureServer
 
@@ -17,11 +16,11 @@ from tests.mockserver import FixtureServer
 def test_kill_9_then_resume(tree: FixtureServer, tmp_path) -> None:
     command = [str(BIN / "reviewarc"), "crawl", tree.base_url + "/many/1/", "--data", str(tmp_path)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while sum(e.path.startswith("/many/") for e in tree.log) < PAGES // 4:
-        assert proc.poll() is None, "the crawl ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_until(
+        lambda: sum(e.path.startswith("/many/") for e in tree.log) >= PAGES // 4, 120,
+        "the crawl fetching a quarter of the site before it is killed", process=proc,
+        interval=0.01,
+    )  # fmt: skip
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     fetched_before = {e.path for e in tree.log if e.path.startswith("/many/")}
@@ -59,12 +58,12 @@ def test_ten_kills_in_a_row_with_rotating_warcs(tree: FixtureServer, tmp_path) -
     for _ in range(10):
         start = len(tree.log)
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while sum(e.path.startswith("/many/") for e in tree.log[start:]) < 12:
-            if proc.poll() is not None:
-                break  # finished before it could be killed: nothing left to kill
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+        wait_until(
+            # or finished before it could be killed: nothing left to kill
+            lambda proc=proc, start=start: proc.poll() is not None
+            or sum(e.path.startswith("/many/") for e in tree.log[start:]) >= 12,
+            120, "the crawl fetching 12 more pages before it is killed", interval=0.005,
+        )  # fmt: skip
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     again = run_reviewarc(*command[1:], timeout=300)

@@ -54,8 +54,16 @@ def test_huge_robots_txt_is_obeyed_to_500_kib_and_archived_whole(
 ) -> None:
     assert len(site.pages["/robots.txt"][2]) > 24_000_000
     result = subprocess.run(
-        [sys.executable, "-c", PEAK, str(BIN / "reviewarc"), "crawl", site.base_url + "/"]
-        + ["--data", str(tmp_path)],
+        [
+            sys.executable,
+            "-c",
+            PEAK,
+            str(BIN / "reviewarc"),
+            "crawl",
+            site.base_url + "/",
+            "--data",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=180,

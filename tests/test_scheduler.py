@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from datetime import UTC, datetime
 
 import pytest
 
 from crawler.scheduler import Scheduler, validate
 from crawler.sources import Source, SourcesError
-from tests.conftest import BIN, Crawl, warcio_check
+from tests.conftest import BIN, Crawl, wait_until, warcio_check
 from tests.mockserver import FixtureServer
 
 
@@ -104,10 +103,11 @@ def test_sigterm_stops_the_running_crawl_cleanly(site: FixtureServer, tmp_path) 
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 90
-    while sum(e.path.startswith("/big/") for e in site.log[start:]) < 3:
-        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-        time.sleep(0.05)
+    wait_until(
+        lambda: sum(e.path.startswith("/big/") for e in site.log[start:]) >= 3, 90,
+        "the scheduled crawl fetching its first pages", process=proc,
+        output=lambda: proc.stderr.read() if proc.poll() is not None else "",
+    )  # fmt: skip
     os.kill(proc.pid, signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-2000:]

@@ -53,7 +53,7 @@ def unchanged(data: Path, before: dict[str, str]) -> None:
     assert not wal.exists() or wal.stat().st_size == 0  # and no change waiting in its log
 
 
-def sql(data: Path, query: str, *options: str):  # noqa: ANN201
+def sql(data: Path, query: str, *options: str):
     return run_reviewarc("sql", query, *options, "--data", str(data), timeout=60)
 
 

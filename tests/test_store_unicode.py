@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from archive.database import ArchiveDB
-from tests.conftest import run_reviewarc
+from tests.conftest import reading, run_reviewarc
 
 WORDS = "A patient, salt-stained film about the keepers of a northern lighthouse. " * 12
 
@@ -49,10 +49,10 @@ PAGES = {
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         page = PAGES.get(self.path)
         body = (page or "not found").encode()
         self.send_response(200 if page else 404)
@@ -74,11 +74,8 @@ def base_url() -> Iterator[str]:
 
 
 def query(data: Path, sql: str, *args: object) -> list[tuple]:
-    con = sqlite3.connect(f"file:{data / 'archive.db'}?mode=ro", uri=True)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    with reading(data) as db:
+        return db.execute(sql, args).fetchall()
 
 
 def crawl(base_url: str, data: Path) -> None:

@@ -64,7 +64,7 @@ def test_golden_pair(tmp_path: Path) -> None:
     data = path.read_bytes()
     records = list(iter_records(path))
     bounds = [r.offset for r in records] + [len(data)]
-    members = [gzip.decompress(data[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    members = [gzip.decompress(data[a:b]) for a, b in itertools.pairwise(bounds)]
     assert members[1] == (
         b"WARC/1.1\r\n"
         b"WARC-Type: response\r\n"
@@ -95,7 +95,7 @@ def test_request_record_redacts_credentials(tmp_path: Path) -> None:
     with fixed_writer(tmp_path) as writer:
         writer.write_exchange(exchange())
     (path,) = tmp_path.glob("*.warc.gz")
-    request = [r for r in iter_records(path) if r.record_type == "request"][0]
+    request = next(r for r in iter_records(path) if r.record_type == "request")
     assert request.http_head == (
         b"GET /a?x=1&y=2 HTTP/1.1\r\nHost: site.test\r\nUser-Agent: ua\r\n\r\n"
     )
@@ -109,7 +109,7 @@ def test_chunked_response_stored_with_content_length(tmp_path: Path) -> None:
     with fixed_writer(tmp_path) as writer:
         writer.write_exchange(exchange(b"abcdef", response_headers=headers))
     (path,) = tmp_path.glob("*.warc.gz")
-    response = [r for r in iter_records(path) if r.record_type == "response"][0]
+    response = next(r for r in iter_records(path) if r.record_type == "response")
     assert response.http_head == (
         b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nX-A: 1\r\n\r\n"
     )

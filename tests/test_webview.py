@@ -6,12 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import sqlite3
-import subprocess
 import sys
-import time
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,9 +17,11 @@ from datasette.app import Datasette
 
 from archive.articles import Article, ArticleStore
 from archive.database import ArchiveDB, CaptureRow, connect
+from archive.datadir import DataDir
 from archive.replay import timestamp14
-from crawler.webview import build_datasette, replay_url
-from tests.conftest import Crawl
+from archive.webview import build_datasette, replay_url
+from tests.conftest import SERVE_ADDRESS, Crawl, running, serve_command
+from tests.conftest import get as http_get
 from tests.test_extraction import ARTICLES
 
 REPLAY = "http://127.0.0.1:18931"
@@ -64,13 +62,13 @@ def critic_word() -> str:  # as in test_extraction.test_search_english_and_korea
 
 
 def fetched_at_by_url(db_path: Path) -> dict[str, str]:
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    archive = ArchiveDB.open_readonly(db_path)
     try:
-        rows = con.execute(
+        rows = archive.db.execute(
             "select a.url, c.fetched_at from articles a join captures c on c.id = a.capture_id"
         ).fetchall()
     finally:
-        con.close()
+        archive.close()
     return dict(rows)
 
 
@@ -82,16 +80,16 @@ def crawl(request: pytest.FixtureRequest) -> Crawl:
 
 @pytest.fixture(scope="module")
 def view(crawl: Crawl) -> Datasette:
-    return build_datasette(crawl.data / "archive.db", REPLAY, port=VIEW_PORT)
+    return build_datasette(DataDir(crawl.data).db_path, REPLAY, port=VIEW_PORT)
 
 
 @pytest.fixture(scope="module")
 def copy(crawl: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the crawl's database plus a hostile article and a changed review."""
     path = tmp_path_factory.mktemp("webview") / "archive.db"
-    source = sqlite3.connect(f"file:{crawl.data / 'archive.db'}?mode=ro", uri=True)
+    source = ArchiveDB.open_readonly(DataDir(crawl.data).db_path)
     target = sqlite3.connect(path)
-    source.backup(target)
+    source.db.conn.backup(target)
     source.close()
     target.close()
     archive = ArchiveDB(connect(path))
@@ -191,7 +189,7 @@ def test_canned_queries_link_to_replay(
     query: str,
 ) -> None:
     rows = get_json(view, f"/archive/{query}.json?_shape=array")
-    check_replay_links(rows, crawl.data / "archive.db")
+    check_replay_links(rows, DataDir(crawl.data).db_path)
     if query == "latest_reviews":
         assert len(rows) == crawl.sql("select count(*) as n from articles")[0]["n"] > 1
         published = [row["published"] for row in rows if row["published"]]
@@ -246,9 +244,9 @@ def test_links_go_to_replay_never_to_the_live_site(
 
 
 def test_untrusted_text_is_escaped(copy_view: Datasette, copy: Path) -> None:
-    con = sqlite3.connect(copy)
-    evil_id = con.execute("select id from articles where rating_best = 10").fetchone()[0]
-    con.close()
+    archive = ArchiveDB.open_readonly(copy)
+    evil_id = archive.db.execute("select id from articles where rating_best = 10").fetchone()[0]
+    archive.close()
     pages = [
         "/archive/articles",
         f"/archive/articles/{evil_id}",
@@ -331,38 +329,25 @@ def test_replay_base_is_checked(tmp_path: Path, copy: Path) -> None:
 
 
 def test_run_datasette_serves_http(copy: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     code = (
-        "import sys; from pathlib import Path;"
-        "from crawler.webview import build_datasette, run_datasette;"
-        "run_datasette(build_datasette(Path(sys.argv[1]), sys.argv[2], port=int(sys.argv[3])),"
-        " '127.0.0.1', int(sys.argv[3]))"
+        "import socket, sys; from pathlib import Path;"
+        "from archive.webview import build_datasette, run_datasette;"
+        "sock = socket.create_server(('127.0.0.1', 0)); port = sock.getsockname()[1];"
+        "print(f'Web view at http://127.0.0.1:{port}/', flush=True);"
+        "run_datasette(build_datasette(Path(sys.argv[1]), sys.argv[2], port=port), sock)"
     )
-    server = subprocess.Popen(
-        [sys.executable, "-c", code, str(copy), REPLAY, str(port)],
-        cwd=Path(__file__).parent.parent,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    rows = None
-    try:
-        url = f"http://127.0.0.1:{port}/archive/latest_reviews.json?_shape=array"
-        deadline = time.monotonic() + 30
-        while rows is None and server.poll() is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    rows = json.load(response)
-            except OSError:
-                time.sleep(0.2)
-    finally:
-        if server.poll() is None:
-            server.terminate()
-        stderr = server.communicate(timeout=10)[1]  # reaps it, closes its stderr pipe
-    assert rows, f"the web view did not answer: {stderr[-3000:]}"
+    command = [sys.executable, "-c", code, str(copy), REPLAY]
+    with running(command, r"Web view at http://127\.0\.0\.1:(\d+)/", timeout=30) as server:
+        (port,) = server.ports
+        status, _, body = http_get(port, "/archive/latest_reviews.json?_shape=array")
+        server.process.terminate()
+        server.process.wait(timeout=10)
+        logged = server.output()
+    assert status == 200, logged[-3000:]
+    rows = json.loads(body)
+    assert rows, f"the web view did not answer: {logged[-3000:]}"
     assert all(REPLAY_LINK.match(row["replay"]) for row in rows)
-    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "Traceback" not in logged, logged[-3000:]
 
 
 def test_serve_stopped_with_sigterm_stops_its_replay_server(crawl: Crawl) -> None:
@@ -370,33 +355,21 @@ def test_serve_stopped_with_sigterm_stops_its_replay_server(crawl: Crawl) -> Non
     ``reviewarc serve`` started must not outlive it, holding its port."""
     import psutil
 
-    from tests.conftest import BIN, free_port, get
-
-    port, replay_port = free_port(), free_port()
-    serve = psutil.Popen(
-        [str(BIN / "reviewarc"), "serve", "--data", str(crawl.data), "--port", str(port),
-         "--replay-port", str(replay_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(port, "/")
-                get(replay_port, "/")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and serve.poll() is None, "serve did not start"
-                time.sleep(0.2)
+    with running(serve_command(crawl.data), SERVE_ADDRESS) as server:
+        port, replay_port = server.ports
+        http_get(port, "/")
+        http_get(replay_port, "/")
+        serve = psutil.Process(server.process.pid)
         children = serve.children(recursive=True)
         assert children, "the replay server runs as a child process"
-        serve.terminate()
-        serve.wait(timeout=20)
-        gone, alive = psutil.wait_procs(children, timeout=15)
-        assert not alive, f"left running: {[p.cmdline() for p in alive]}"
-        with pytest.raises(OSError):
-            get(replay_port, "/")
-    finally:
-        for proc in [serve, *serve.children(recursive=True)] if serve.is_running() else []:
-            proc.kill()
+        try:
+            server.process.terminate()
+            server.process.wait(timeout=20)
+            _gone, alive = psutil.wait_procs(children, timeout=15)
+            assert not alive, f"left running: {[p.cmdline() for p in alive]}"
+            with pytest.raises(OSError):
+                http_get(replay_port, "/")
+        finally:
+            for child in children:
+                if child.is_running():
+                    child.kill()

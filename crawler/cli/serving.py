@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -13,15 +14,27 @@ from rich.console import Console
 
 from archive.datadir import DataDir
 from archive.errors import ArchiveError
-from crawler.cli.common import check_port, cli, data_option, fail, read_db, resolve
+from crawler.cli.common import cli, data_option, fail, read_db, resolve
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def replay_command(datadir: DataDir, host: str, port: int) -> list[str]:
-    """Index the captures and return the command line that serves them with pywb."""
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (port 0: a free port the system picks), bound here
+    before anything is printed or started: the address printed is then the one served, and
+    no other process can take the port between a check and the server's own bind."""
+    try:
+        return socket.create_server((host, port))
+    except (OSError, OverflowError) as e:  # OverflowError: a port past 65535 (--port 65535)
+        reason = getattr(e, "strerror", None) or e
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def replay_command(datadir: DataDir, host: str, sock: socket.socket) -> list[str]:
+    """Index the captures and return the command line that serves them with pywb on
+    ``sock`` (inherited by the replay process as a file descriptor)."""
     from archive.replay import prepare
 
     db = read_db(datadir.path)
@@ -29,9 +42,12 @@ def replay_command(datadir: DataDir, host: str, port: int) -> list[str]:
         config, count = prepare(datadir, db)
     finally:
         db.close()
+    port = sock.getsockname()[1]
     click.echo(f"{count} captures indexed; replay at http://{host}:{port}/web/", err=True)
+    sock.set_inheritable(True)
     module = "archive.replay_server"
-    return [sys.executable, "-m", module, str(config), host, str(port), str(datadir.db_path)]
+    return [sys.executable, "-m", module, str(config), str(datadir.db_path), host,
+            str(sock.fileno())]  # fmt: skip
 
 
 @cli.command()
@@ -49,11 +65,13 @@ def replay(data_dir: Path | None, host: str, port: int) -> None:
     Example:
 
         reviewarc replay --port 8080
+
+    With --port 0 the system picks a free port; the line printed at start names it.
     """
     datadir = resolve(data_dir)
-    check_port(host, port)
-    command = replay_command(datadir, host, port)
-    os.execv(command[0], command)
+    sock = listen(host, port)
+    command = replay_command(datadir, host, sock)
+    os.execv(command[0], command)  # the replay server inherits the listening socket
 
 
 @cli.command()
@@ -166,19 +184,20 @@ def export(
 @cli.command()
 @data_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
 @click.option(
     "--replay-port",
-    type=click.IntRange(1, 65535),
+    type=click.IntRange(0, 65535),
     default=None,
-    help="Port of the replay server beside it (default: PORT + 1).",
+    help="Port of the replay server beside it (default: PORT + 1; with --port 0, any).",
 )
 def serve(data_dir: Path | None, host: str, port: int, replay_port: int | None) -> None:
     """A read-only web view of the archive (Datasette), with replay beside it.
 
     Search and browse the reviews, facet them by site, language, tag and rating, and follow
     any review into its archived copy. Replay runs on its own port, so archived pages never
-    share an origin with the web view.
+    share an origin with the web view. With --port 0 (and --replay-port 0) the system picks
+    free ports; the "Web view at" line printed at start names both.
 
     Example:
 
@@ -186,19 +205,22 @@ def serve(data_dir: Path | None, host: str, port: int, replay_port: int | None) 
     """
     import subprocess
 
-    from crawler.webview import build_datasette, run_datasette
+    from archive.webview import build_datasette, run_datasette
 
     datadir = resolve(data_dir)
-    replay_port = replay_port or port + 1
-    if replay_port == port:
+    if replay_port is None:
+        replay_port = port + 1 if port else 0
+    if replay_port == port != 0:
         fail("--replay-port must differ from --port")
-    check_port(host, port)
-    check_port(host, replay_port)
-    command = replay_command(datadir, host, replay_port)
+    view_socket = listen(host, port)
+    replay_socket = listen(host, replay_port)
+    port, replay_port = view_socket.getsockname()[1], replay_socket.getsockname()[1]
+    command = replay_command(datadir, host, replay_socket)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again; left to its
     # default action that would end this process before the replay server is stopped below.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    replay_server = subprocess.Popen(command)
+    replay_server = subprocess.Popen(command, pass_fds=[replay_socket.fileno()])
+    replay_socket.close()  # the replay server holds it now, and frees the port when it ends
     try:
         try:
             datasette = build_datasette(datadir.db_path, f"http://{host}:{replay_port}", port=port)
@@ -207,7 +229,7 @@ def serve(data_dir: Path | None, host: str, port: int, replay_port: int | None) 
         click.echo(
             f"Web view at http://{host}:{port}/ (replay at http://{host}:{replay_port}/web/)"
         )
-        run_datasette(datasette, host, port)
+        run_datasette(datasette, view_socket)
     finally:
         replay_server.terminate()
         replay_server.wait(timeout=10)

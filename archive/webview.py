@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import sqlite3
 import sys
 import threading
@@ -487,11 +488,13 @@ def build_datasette(db_path: Path, replay_base: str, *, port: int | None = None)
     )
 
 
-def run_datasette(ds: Datasette, host: str, port: int) -> None:
-    """Serve ``ds`` with uvicorn on ``host:port`` until interrupted."""
+def run_datasette(ds: Datasette, sock: socket.socket) -> None:
+    """Serve ``ds`` with uvicorn on ``sock`` (bound and listening) until interrupted. The
+    caller binds it, so that the address it prints is the one served, port 0 included."""
     import uvicorn
 
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
+    config = uvicorn.Config(ds.app(), log_level="warning", lifespan="on", workers=1)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 __all__ = ["build_datasette", "replay_url", "run_datasette", "search_query"]
