@@ -73,7 +73,16 @@ def ensure_nginx() -> str:
 
 
 def start_nginx(site: Path, work: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+    """nginx serving ``site`` on a free port. nginx cannot report a port it was given as 0,
+    so a port is picked and, if another process took it before nginx bound it, another."""
+    for _ in range(5):
+        started = _start_nginx(site, work, free_port())
+        if started is not None:
+            return started
+    raise SystemExit("nginx did not start")
+
+
+def _start_nginx(site: Path, work: Path, port: int) -> tuple[subprocess.Popen, str] | None:
     prefix = work / "nginx"
     prefix.mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
@@ -98,13 +107,16 @@ http {{
 }}
 """)
     proc = subprocess.Popen([ensure_nginx(), "-c", str(conf), "-p", str(prefix)])
-    for _ in range(100):
+    deadline = time.monotonic() + 10
+    while proc.poll() is None and time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return proc, f"http://127.0.0.1:{port}/"
         except OSError:
-            time.sleep(0.05)
-    raise SystemExit("nginx did not start")
+            time.sleep(0.05)  # a poll interval, not a wait for something to happen
+    proc.kill()
+    proc.wait()
+    return None
 
 
 def timed(name: str, command: list[str], count: callable, cwd: Path | None = None) -> Run:

@@ -54,16 +54,6 @@ def read_db(data_dir: Path | None):
         fail(str(e))
 
 
-def check_port(host: str, port: int) -> None:
-    import socket
-
-    try:
-        with socket.create_server((host, port)):
-            pass
-    except OSError as e:
-        fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
-
-
 def jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")

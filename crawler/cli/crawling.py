@@ -154,8 +154,8 @@ def _jobs(
 
 
 def _print_crawl_summary(datadir: DataDir, results: list[Any]) -> None:
-    if not datadir.exists():
-        return
+    if not datadir.exists() or all(r.stats.get(CRAWL_ID_STAT) is None for r in results):
+        return  # no crawl ran (one that lost the lock to another must not touch the archive)
     archive = ArchiveDB.open_readonly(datadir.db_path)
     try:
         for result in results:
