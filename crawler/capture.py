@@ -55,7 +55,9 @@ WARC_WRITE_FAILED = "warc_write_failed"
 _ATTRIBUTE = "_reviewarc_capture"
 
 
-def warcinfo_fields(settings: Any, config: ReviewarcConfig) -> dict[str, str]:
+def crawl_warcinfo(settings: Any, config: ReviewarcConfig) -> dict[str, str]:
+    """The warcinfo fields that open each WARC file of a crawl (read back with
+    :func:`archive.warc_reader.warcinfo_fields`)."""
     return {
         "software": f"reviewarc/{reviewarc_pkg.__version__} (Scrapy/{scrapy.__version__}; "
         f"warcio/{version('warcio')})",
@@ -91,7 +93,7 @@ class WarcCapture:
             prefix=config.warc_prefix,
             max_size=config.warc_max_size,
             gzip_level=config.warc_gzip_level,
-            warcinfo=warcinfo_fields(crawler.settings, config),
+            warcinfo=crawl_warcinfo(crawler.settings, config),
             fsync=config.warc_fsync,
         )
         self.crawl_id: int | None = None
