@@ -1,9 +1,20 @@
-"""robots.txt as RFC 9309 reads it.
+"""robots.txt as RFC 9309 reads it, for every request that waits on it.
 
 Scrapy's middleware parses whatever body the robots.txt request returned. Here the status
 decides first: a 5xx (after retries) means the site is unreachable, so the whole host is
 disallowed; a 4xx means there is no robots.txt, so everything is allowed; 2xx is parsed,
 its first 500 KiB only. The robots.txt exchange itself is archived like any other, whole.
+
+Requests that arrive while their host's robots.txt is being fetched all wait for it. In
+Scrapy 2.13-2.19 only the first of them gets the parser: the others are handed ``None``
+(the robots.txt Deferred's result, once the first waiter's callback has returned), which
+Scrapy reads as "no robots.txt", so they were fetched whatever it said. A resumed crawl,
+which starts many requests to one host at once, fetched pages robots.txt disallows. Here
+every waiter reads the parser the middleware stored for the host once the fetch settled.
+
+Page requisites follow ``REVIEWARC_REQUISITES_ROBOTS``: ``ignore`` (the default) fetches
+them as a browser showing an allowed page would, without asking their hosts' robots.txt;
+``obey`` asks it, as Heritrix does for every URI.
 """
 
 from __future__ import annotations
@@ -12,7 +23,11 @@ import logging
 from typing import Any
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.http import Response
+from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+
+from crawler.config import ReviewarcConfig
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +48,23 @@ def parsed_part(body: bytes, limit: int = MAX_PARSED) -> bytes:
 
 
 class StatusAwareRobotsTxtMiddleware(RobotsTxtMiddleware):
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.requisites_obey = ReviewarcConfig.of(crawler).requisites_robots == "obey"
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        if request.meta.get("found_by") == "requisite" and not self.requisites_obey:
+            self._stats.inc_value("reviewarc/robots/requisite_not_asked")
+            return
+        await super().process_request(request)
+
+    async def robot_parser(self, request: Request) -> Any:
+        parser = await super().robot_parser(request)
+        # The parser stored for the host once its fetch settled (None: no robots.txt could
+        # be read), not what the shared Deferred handed this waiter.
+        settled = self._parsers.get(urlparse_cached(request).netloc, parser)
+        return parser if isinstance(settled, Deferred) else settled
+
     async def _parse_robots(self, response: Response, netloc: str, request: Any) -> None:
         if response.status >= 500:
             self._stats.inc_value("robotstxt/unavailable_disallow_all")
