@@ -19,6 +19,13 @@ from archive.warc_writer import DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE
 _ATTRIBUTE = "_reviewarc_config"
 #: ``REVIEWARC_PRIVATE_ADDRESSES`` values.
 PRIVATE_ADDRESS_CHOICES = ("auto", "seeds")
+#: ``REVIEWARC_REQUISITES_ROBOTS`` values.
+REQUISITES_ROBOTS_CHOICES = ("ignore", "obey")
+#: Settings whose value is one word from a fixed list, read lower-cased.
+_CHOICES = {
+    "REVIEWARC_PRIVATE_ADDRESSES": PRIVATE_ADDRESS_CHOICES,
+    "REVIEWARC_REQUISITES_ROBOTS": REQUISITES_ROBOTS_CHOICES,
+}
 
 
 def _setting(name: str, doc: str, **kwargs: Any) -> Any:
@@ -93,6 +100,25 @@ class ReviewarcConfig:
         " (from any host), so that replay looks like the original",
         default=True,
     )
+    requisite_concurrency: int = _setting(
+        "REVIEWARC_REQUISITE_CONCURRENCY",
+        "requisites downloading at once, on top of the pages' CONCURRENT_REQUESTS: requisites"
+        " wait in a queue of their own, so that slow or dead third-party hosts never hold up"
+        " the site's pages",
+        default=8,
+    )
+    requisites_robots: str = _setting(
+        "REVIEWARC_REQUISITES_ROBOTS",
+        "robots.txt for page requisites. ignore: fetched like a browser showing an allowed"
+        " page (browsertrix-crawler's choice); obey: every requisite host's robots.txt is"
+        " fetched and obeyed (Heritrix's default)",
+        default="ignore",
+    )
+    block_ads: bool = _setting(
+        "REVIEWARC_BLOCK_ADS",
+        "leave out requisites that EasyList or EasyPrivacy match (ads and trackers)",
+        default=False,
+    )
     extract_workers: int | None = _setting(
         "REVIEWARC_EXTRACT_WORKERS",
         "extraction processes (default: one per core; 0: in the crawl's own process)",
@@ -145,11 +171,13 @@ class ReviewarcConfig:
             except ValueError as e:
                 raise ValueError(f"{name}: {e}") from None
         config = cls(**values)
-        if config.private_addresses not in PRIVATE_ADDRESS_CHOICES:
-            raise ValueError(
-                f"REVIEWARC_PRIVATE_ADDRESSES must be one of {', '.join(PRIVATE_ADDRESS_CHOICES)}"
-                f", not {config.private_addresses!r}"
-            )
+        for f in fields(cls):
+            choices = _CHOICES.get(f.metadata["setting"])
+            if choices and getattr(config, f.name) not in choices:
+                raise ValueError(
+                    f"{f.metadata['setting']} must be one of {', '.join(choices)}"
+                    f", not {getattr(config, f.name)!r}"
+                )
         return config
 
     @classmethod
@@ -173,4 +201,4 @@ def _read(settings: Any, name: str, kind: str) -> Any:
     if kind == "float":
         return settings.getfloat(name)
     value = str(settings.get(name))
-    return value.strip().lower() if name == "REVIEWARC_PRIVATE_ADDRESSES" else value
+    return value.strip().lower() if name in _CHOICES else value
