@@ -326,6 +326,17 @@ class ArchiveDB:
 
     # -- failures ------------------------------------------------------------------------
 
+    def add_failures(self, failures: list[tuple[str, str, str]], crawl_id: int | None) -> None:
+        """``(url, kind, reason)`` rows in one transaction: the requests a crawl failed
+        without sending them (their host was found dead)."""
+        when = now_iso()
+        with self.db.atomic():
+            self.db["failures"].insert_all(
+                {"url": url, "failed_at": when, "kind": kind, "status": None,
+                 "reason": reason, "capture_id": None, "crawl_id": crawl_id}
+                for url, kind, reason in failures
+            )  # fmt: skip
+
     def add_failure(
         self,
         url: str,

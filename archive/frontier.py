@@ -13,7 +13,7 @@ flight at the kill would be lost; this keeps them. The frontier lives in its own
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +72,17 @@ class Frontier:
             "insert or ignore into frontier values (?, ?, ?, ?, ?, 'queued')",
             [self.key, fingerprint, url, kind, depth],
         )
+
+    def done_many(self, requests: Iterable[tuple[str, str, str, int]]) -> None:
+        """``(fingerprint, url, kind, depth)`` of requests handled without being sent,
+        queued before or not: done, committed."""
+        self._begin()
+        self.con.executemany(
+            "insert into frontier values (?, ?, ?, ?, ?, 'done')"
+            " on conflict (key, fingerprint) do update set state = 'done'",
+            [(self.key, *request) for request in requests],
+        )
+        self.commit()
 
     def done(self, fingerprint: str) -> None:
         """Mark a request handled and commit, with the requests it led to."""

@@ -28,6 +28,7 @@ from scrapy.utils._download_handlers import get_dataloss_msg, wrap_twisted_excep
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from archive.exchange import Header, ResponseHead
+from crawler.host_health import HostHealth
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +99,23 @@ class RecordingHTTP11DownloadHandler(http11.HTTP11DownloadHandler):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self._pool._factory = RecordingHTTP11ClientFactory
+        self.health = HostHealth.of(crawler)
 
     async def download_request(self, request: Request) -> Response:
+        """Download, and tell the crawl's :class:`HostHealth` how it went; a request whose
+        host died while it waited in its slot's queue fails at once."""
+        self.health.check(request)
+        try:
+            response = await self._download(request)
+        except Exception as e:
+            self.health.failed(request.url, e)
+            if self.health.refusal(request.url) is not None:
+                request.meta["dont_retry"] = True  # its host is dead: not tried again
+            raise
+        self.health.ok(request.url)
+        return response
+
+    async def _download(self, request: Request) -> Response:
         agent = _RecordingAgent(
             contextFactory=self._contextFactory,
             bindAddress=self._bind_address,

@@ -20,6 +20,9 @@ from crawler.capture import WarcCapture
 
 logger = logging.getLogger(__name__)
 
+#: Attribute of a Scrapy crawler holding its dupe filter (the scheduler builds it).
+_ATTRIBUTE = "_reviewarc_dupefilter"
+
 
 def crawl_key(source: str | None, seeds: list[str]) -> str:
     """What makes two runs "the same crawl": the source, or else the seeds."""
@@ -36,7 +39,14 @@ class FrontierDupeFilter(BaseDupeFilter):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> FrontierDupeFilter:
-        return cls(crawler)
+        dupefilter = cls(crawler)
+        setattr(crawler, _ATTRIBUTE, dupefilter)
+        return dupefilter
+
+    @classmethod
+    def of(cls, crawler: Any) -> FrontierDupeFilter:
+        """The dupe filter the crawl's scheduler uses."""
+        return getattr(crawler, _ATTRIBUTE)
 
     def fingerprint(self, request: Request) -> str:
         return self.crawler.request_fingerprinter.fingerprint(request).hex()
@@ -56,6 +66,14 @@ class FrontierDupeFilter(BaseDupeFilter):
             # On disk before it can be downloaded: were it captured while its row waited for
             # its parent's "done", a resumed run would not know it and fetch it twice.
             self.frontier.commit()
+        return False
+
+    def seen_before(self, fingerprint: str) -> bool:
+        """Whether a request was seen, marking it seen, for a request that is handled
+        without being scheduled (the caller records it in the frontier)."""
+        if fingerprint in self.seen:
+            return True
+        self.seen.add(fingerprint)
         return False
 
     def log(self, request: Request, spider: Any) -> None:

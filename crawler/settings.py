@@ -27,6 +27,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # output workers per response costs more than it gives.
 CONCURRENT_ITEMS = 16
 COOKIES_ENABLED = True
+# Threads for DNS lookups (Scrapy's default is 10): requisite hosts' names are looked up
+# ahead, many at once, and some resolvers take seconds to answer that a name does not exist.
+REACTOR_THREADPOOL_MAXSIZE = 40
 TELNETCONSOLE_ENABLED = False
 
 # Bounds: every crawl ends by itself, whatever the site does.
@@ -37,10 +40,26 @@ DEPTH_LIMIT = 0  # Scrapy's own limit is off: REVIEWARC_MAX_DEPTH counts hops (l
 URLLENGTH_LIMIT = 2048
 REDIRECT_MAX_TIMES = 10
 RETRY_TIMES = 2
+# Scrapy's list without CannotResolveHostError: a name that did not resolve is not asked
+# again (crawler/host_health.py fails the rest of its requests at once).
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,  # HttpCompression's error on an empty compressed body
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+]
 
 # Breadth-first, like an archival crawler: a trap deep in one branch cannot starve the rest.
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+# Page requisites wait in queues of their own, on a budget of their own
+# (REVIEWARC_REQUISITE_CONCURRENCY): see crawler/pages_first.py.
+SCHEDULER = "crawler.pages_first.PagesFirstScheduler"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # Error pages reach the spider, which records them as failures.
@@ -61,6 +80,8 @@ DOWNLOAD_HANDLERS = {
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    # A request to a host found dead fails first, before anything looks the host up.
+    "crawler.host_health.HostHealthMiddleware": 40,
     "crawler.middlewares.scope.ScopeMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.StatusAwareRobotsTxtMiddleware": 100,

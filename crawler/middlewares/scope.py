@@ -21,7 +21,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 
@@ -75,6 +75,8 @@ class ScopeMiddleware:
             return
         if request.meta.get(ANY_HOST_META):
             return  # page requisites may come from any host
+        if request.meta.get("dont_obey_robotstxt") and urlsplit(request.url).path == "/robots.txt":
+            return  # asked for a host a request already in scope goes to (a requisite's)
         self.crawler.stats.inc_value("reviewarc/scope/offsite")
         logger.debug("Offsite, not fetched: %s", request.url)
         raise IgnoreRequest(f"Offsite: {request.url}")
@@ -94,7 +96,13 @@ class ScopeMiddleware:
     async def _resolve(self, host: str) -> IPAddress:
         """The address a connection to ``host`` will use: the reactor's resolver caches
         its answer (``DNSCACHE_ENABLED``), and the download asks the same resolver. A name
-        that does not resolve raises DNSLookupError (a ``dns`` failure)."""
+        that does not resolve raises CannotResolveHostError (a ``dns`` failure, not retried),
+        as a download from it would."""
         from twisted.internet import reactor
+        from twisted.internet.error import DNSLookupError
 
-        return ipaddress.ip_address(await maybe_deferred_to_future(reactor.resolve(host)))
+        try:
+            address = await maybe_deferred_to_future(reactor.resolve(host))
+        except DNSLookupError as e:
+            raise CannotResolveHostError(str(e)) from e
+        return ipaddress.ip_address(address)

@@ -34,7 +34,8 @@ from crawler.capture import WarcCapture
 from crawler.config import ReviewarcConfig
 from crawler.failure_kinds import classify
 from crawler.from_archive import as_async, captured_response, unchanged_page
-from crawler.frontier import crawl_key
+from crawler.frontier import FrontierDupeFilter, crawl_key
+from crawler.host_health import HostHealth
 from crawler.item_pipelines import store_item
 from crawler.items import CAPTURE_META, ArticleItem, FetchFailure
 from crawler.middlewares.scope import ANY_HOST_META
@@ -113,6 +114,7 @@ class ReviewsSpider(scrapy.Spider):
         spider.extraction = None  # started once the crawl holds the data directory
         spider.crawl_key = crawl_key(config.source or spider.source, spider.seeds)
         spider.canonical = CanonicalWaits(earlier=spider.handled_before)
+        spider.health = HostHealth.of(crawler)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -230,6 +232,40 @@ class ReviewsSpider(scrapy.Spider):
             self._sitemaps += 1
             yield self.page_request(url, "sitemap", sitemap_depth=depth)
 
+    def requisite_requests(self, urls: Iterable[str]) -> Iterator[Request]:
+        """Requests for a page's requisites; those of hosts found dead are failed at once,
+        without a request (see :mod:`crawler.host_health`)."""
+        unsent = []
+        fingerprint = self.crawler.request_fingerprinter.fingerprint
+        dupefilter = FrontierDupeFilter.of(self.crawler)
+        for url in urls:
+            request = self.requisite_request(url)
+            if self.health.refusal(request.url) is None:
+                yield request
+            elif not dupefilter.seen_before(fingerprint(request).hex()):
+                unsent.append(request)
+        self.fail_unsent(unsent)
+
+    def fail_unsent(self, requests: list[Request]) -> None:
+        """Record failures for requests to dead hosts that are not sent (from here, or
+        from the scheduler's queue), in one transaction, and mark those in the frontier
+        handled: thousands of a real page set's requisites can go this way."""
+        failures, handled = [], []
+        fingerprint = self.crawler.request_fingerprinter.fingerprint
+        for request in requests:
+            refusal = self.health.refusal(request.url)
+            if refusal is None:  # only requests to dead hosts come here
+                continue
+            handled.append((fingerprint(request).hex(), request.url, "requisite", 0))
+            kind = classify(refusal)
+            failures.append((request.url, kind, f"{type(refusal).__name__}: {refusal}"))
+            self.crawler.stats.inc_value(f"reviewarc/failures/{kind}")
+            self.crawler.stats.inc_value("reviewarc/hosts/dead_requests")
+            logger.debug("Not sent to a dead host: %s", request.url)
+        if failures:
+            self.capture.archive.add_failures(failures, self.capture.crawl_id)
+            self.frontier.done_many(handled)
+
     def requisite_request(self, url: str) -> Request:
         """A stylesheet, image, script or font a page needs: fetched whatever its host, not
         counted as a hop, and read only for the URLs a stylesheet refers to."""
@@ -252,8 +288,7 @@ class ReviewsSpider(scrapy.Spider):
         ctype = (_header(response, b"Content-Type") or "").lower()
         if "text/css" in ctype or (not ctype and response.url.lower().endswith(".css")):
             css = response.body[:5_000_000].decode("utf-8", "replace")
-            for url in css_urls(css, response.url)[:MAX_REQUISITES]:
-                yield self.requisite_request(url)
+            yield from self.requisite_requests(css_urls(css, response.url)[:MAX_REQUISITES])
 
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
         """Follow the sitemaps a robots.txt names (Scrapy's ``robots_parsed`` signal)."""
@@ -379,8 +414,8 @@ class ReviewsSpider(scrapy.Spider):
             yield request
         article = analysis.article
         if self.config.requisites and (article is not None or self.config.archive_only):
-            for url in analysis.requisites:
-                yield self.requisite_request(url)
+            for request in self.requisite_requests(analysis.requisites):
+                yield request
         if article is not None:
             for output in self._article(response, ArticleItem(article, response.meta.get(
                     CAPTURE_META))):  # fmt: skip
@@ -500,7 +535,10 @@ class ReviewsSpider(scrapy.Spider):
         exc = failure.value
         kind = classify(exc)
         reason = f"{type(exc).__name__}: {exc}".strip()
-        level = logging.INFO if kind == "robots" else logging.WARNING
+        # A requisite that failed (real pages name many dead third-party hosts) is worth a
+        # row, not a warning.
+        quiet = kind == "robots" or request.meta.get("found_by") == "requisite"
+        level = logging.INFO if quiet else logging.WARNING
         logger.log(level, "Failed %s (%s): %s", request.url, kind, reason)
         yield FetchFailure(url=request.url, kind=kind, reason=reason)
         self.mark_done(request)
