@@ -116,8 +116,15 @@ class ReviewarcConfig:
     )
     block_ads: bool = _setting(
         "REVIEWARC_BLOCK_ADS",
-        "leave out requisites that EasyList or EasyPrivacy match (ads and trackers)",
+        "leave out requisites that EasyList or EasyPrivacy match (ads and trackers; needs"
+        " pip install 'reviewarc[ads]' and the lists: see REVIEWARC_ADBLOCK_LISTS)",
         default=False,
+    )
+    adblock_lists: str | None = _setting(
+        "REVIEWARC_ADBLOCK_LISTS",
+        "filter list files for REVIEWARC_BLOCK_ADS, comma-separated (default: EasyList and"
+        " EasyPrivacy from Debian's webext-ublock-origin-chromium package)",
+        default=None,
     )
     extract_workers: int | None = _setting(
         "REVIEWARC_EXTRACT_WORKERS",

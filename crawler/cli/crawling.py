@@ -49,6 +49,11 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="Do not archive the stylesheets, images, scripts and fonts of article pages.",
 )
+@click.option(
+    "--block-ads",
+    is_flag=True,
+    help="Leave out requisites that EasyList or EasyPrivacy match (ads and trackers).",
+)
 @click.option("--user-agent", help="User-Agent to send (default names reviewarc and its URL).")
 @click.option(
     "--set",
@@ -72,6 +77,7 @@ def crawl(
     max_pages: int | None,
     archive_only: bool,
     no_requisites: bool,
+    block_ads: bool,
     user_agent: str | None,
     overrides: tuple[str, ...],
     log_level: str,
@@ -109,6 +115,7 @@ def crawl(
         overrides={
             "REVIEWARC_ARCHIVE_ONLY": archive_only,
             "REVIEWARC_REQUISITES": not no_requisites,
+            **({"REVIEWARC_BLOCK_ADS": True} if block_ads else {}),
             **extra,
         },
     )

@@ -40,6 +40,7 @@ from crawler.item_pipelines import store_item
 from crawler.items import CAPTURE_META, ArticleItem, FetchFailure
 from crawler.middlewares.scope import ANY_HOST_META
 from crawler.scope import Scope, TrapGuard, clean_link, strip_userinfo
+from pipelines.ad_filter import AdFilter
 from pipelines.canonical import CanonicalWaits, canonical_elsewhere
 from pipelines.page import PageInput, is_html_page, xml_root
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
@@ -115,6 +116,8 @@ class ReviewsSpider(scrapy.Spider):
         spider.crawl_key = crawl_key(config.source or spider.source, spider.seeds)
         spider.canonical = CanonicalWaits(earlier=spider.handled_before)
         spider.health = HostHealth.of(crawler)
+        lists = [Path(p.strip()) for p in (config.adblock_lists or "").split(",") if p.strip()]
+        spider.ads = AdFilter.load(lists) if config.block_ads else None
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -232,13 +235,18 @@ class ReviewsSpider(scrapy.Spider):
             self._sitemaps += 1
             yield self.page_request(url, "sitemap", sitemap_depth=depth)
 
-    def requisite_requests(self, urls: Iterable[str]) -> Iterator[Request]:
-        """Requests for a page's requisites; those of hosts found dead are failed at once,
-        without a request (see :mod:`crawler.host_health`)."""
+    def requisite_requests(self, urls: Iterable[str], page_url: str) -> Iterator[Request]:
+        """Requests for the requisites of the page (or stylesheet) at ``page_url``; those of
+        hosts found dead are failed at once, without a request (see
+        :mod:`crawler.host_health`), and with ``--block-ads`` ads and trackers are left out."""
         unsent = []
         fingerprint = self.crawler.request_fingerprinter.fingerprint
         dupefilter = FrontierDupeFilter.of(self.crawler)
         for url in urls:
+            if self.ads is not None and self.ads.blocks(url, page_url):
+                self.crawler.stats.inc_value("reviewarc/requisites/blocked")
+                logger.debug("Blocked as an ad or tracker: %s", url)
+                continue
             request = self.requisite_request(url)
             if self.health.refusal(request.url) is None:
                 yield request
@@ -288,7 +296,8 @@ class ReviewsSpider(scrapy.Spider):
         ctype = (_header(response, b"Content-Type") or "").lower()
         if "text/css" in ctype or (not ctype and response.url.lower().endswith(".css")):
             css = response.body[:5_000_000].decode("utf-8", "replace")
-            yield from self.requisite_requests(css_urls(css, response.url)[:MAX_REQUISITES])
+            urls = css_urls(css, response.url)[:MAX_REQUISITES]
+            yield from self.requisite_requests(urls, response.url)
 
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
         """Follow the sitemaps a robots.txt names (Scrapy's ``robots_parsed`` signal)."""
@@ -414,7 +423,7 @@ class ReviewsSpider(scrapy.Spider):
             yield request
         article = analysis.article
         if self.config.requisites and (article is not None or self.config.archive_only):
-            for request in self.requisite_requests(analysis.requisites):
+            for request in self.requisite_requests(analysis.requisites, response.url):
                 yield request
         if article is not None:
             for output in self._article(response, ArticleItem(article, response.meta.get(
