@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -125,6 +126,10 @@ class SimFigures:
     replay_bad: list[str] = field(default_factory=list)
 
 
+#: A page of the benchmark site (its requisites may be under the same prefix).
+PAGE_PATH = re.compile(r"/p/[^/]+/")
+
+
 def parse_time(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
@@ -191,7 +196,8 @@ def read_archive(crawl: Crawl, data: Path, origin: str, started: float) -> None:
         path = urlsplit(url).path
         if path == "/robots.txt":
             crawl.robots += 1
-        elif own and (url == origin + "/" or path.startswith("/p/")):
+        elif own and (url == origin + "/" or PAGE_PATH.fullmatch(path)):
+            # the index and /p/<id>/ only: relative requisites live under /p/<id>/ too
             moment = parse_time(fetched_at)
             last_page = moment if last_page is None else max(last_page, moment)
             if status == 200:
@@ -319,9 +325,14 @@ def live(
     return crawls, plan
 
 
+def _bare(url: str) -> str:
+    return url[:-1] if urlsplit(url).path == "/" and not urlsplit(url).query else url
+
+
 def sim_figures(crawl: Crawl, web: SimWeb, plan: LivePlan, missed: Path) -> SimFigures:
     asked, _, robots, silent = web.snapshot()
-    archived = [u for u in asked if u in crawl.archived_ok]
+    # A page's "http://host" is asked for as "http://host/": the same URL.
+    archived = [u for u in asked if u in crawl.archived_ok or _bare(u) in crawl.archived_ok]
     names = missed.read_text().split() if missed.exists() else []
     return SimFigures(
         asked=len(asked),

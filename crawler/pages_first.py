@@ -69,6 +69,8 @@ class PagesFirstScheduler(Scheduler):
         self.health = HostHealth.of(crawler)
         #: Requisite host names: True once looked up (or not a name), False while looking up.
         self.names: dict[str, bool] = {}
+        #: Requisites waiting for their host's name to be looked up, by name.
+        self.unresolved: dict[str, list[Request]] = {}
         self.to_look_up: deque[str] = deque()
         self.looking_up = 0
 
@@ -91,13 +93,20 @@ class PagesFirstScheduler(Scheduler):
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
-        key = self.crawler.engine.downloader.get_slot_key(request)
-        self.requisites.setdefault(key, deque()).append(request)
-        self._look_up(urlsplit(request.url).hostname or "")
         self.waiting_requisites += 1
         self.stats.inc_value("scheduler/enqueued/requisite")
         self.stats.inc_value("scheduler/enqueued")
+        name = urlsplit(request.url).hostname or ""
+        self._look_up(name)
+        if self.names[name]:
+            self._queue(request)
+        else:
+            self.unresolved.setdefault(name, []).append(request)
         return True
+
+    def _queue(self, request: Request) -> None:
+        key = self.crawler.engine.downloader.get_slot_key(request)
+        self.requisites.setdefault(key, deque()).append(request)
 
     def next_request(self) -> Request | None:
         downloader = self.crawler.engine.downloader
@@ -120,8 +129,6 @@ class PagesFirstScheduler(Scheduler):
     def _next_requisite(self, downloader: Any, active: dict[str, int]) -> Request | None:
         """The next requisite of the first host, in turn, that has room for one."""
         for key in list(self.requisites):
-            if not self.names.get(urlsplit(self.requisites[key][0].url).hostname or "", True):
-                continue  # its name is being looked up
             if self.health.refusal(self.requisites[key][0].url) is not None:
                 self._fail_dead(key)
                 if key not in self.requisites:
@@ -165,10 +172,18 @@ class PagesFirstScheduler(Scheduler):
                                    lambda f, n=name: self._looked_up(n, f.value))  # fmt: skip
 
     def _looked_up(self, name: str, error: BaseException | None) -> None:
+        """The name's requisites go to their host's queue, or fail now if it is dead."""
         self.looking_up -= 1
         self.names[name] = True
         if error is not None:
             self.health.failed(f"http://{name}/", CannotResolveHostError(str(error)))
+        dead = []
+        for request in self.unresolved.pop(name, []):
+            if self.health.refusal(request.url) is None:
+                self._queue(request)
+            else:
+                dead.append(request)
+        self._fail(dead)
         self._next_lookups()
         slot = getattr(self.crawler.engine, "_slot", None)  # wake the engine: may dispatch
         if slot is not None:
@@ -182,9 +197,13 @@ class PagesFirstScheduler(Scheduler):
             (alive if self.health.refusal(request.url) is None else dead).append(request)
         if alive:  # another port of the same name
             self.requisites[key] = alive
-        self.waiting_requisites -= len(dead)
-        self._dequeued(len(dead))
-        self.spider.fail_unsent(dead)
+        self._fail(dead)
+
+    def _fail(self, dead: list[Request]) -> None:
+        if dead:
+            self.waiting_requisites -= len(dead)
+            self._dequeued(len(dead))
+            self.spider.fail_unsent(dead)
 
     def _dequeued(self, count: int) -> None:
         self.stats.inc_value("scheduler/dequeued/requisite", count)
