@@ -26,7 +26,8 @@ site, ``captures.fetched_at``), captures, articles, failures by kind, requisites
 crawl still running after ``--timeout`` seconds is stopped with SIGTERM (SIGKILL 30 s later)
 and reported as timed out, with what it had archived by then.
 
-    python benchmarks/realpages.py [--only offline,live] [--timeout 600] [--work DIR] [--keep]
+    python benchmarks/realpages.py [--only offline,offline-nxdomain,live] [--timeout 600]
+                                   [--work DIR] [--keep]
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ from realpages_sim import (  # noqa: E402
 from run import start_nginx  # noqa: E402
 
 PAGES = ROOT.parent / "shared" / "extraction-benchmark" / "html"
-SCENARIOS = ("offline", "live")
+SCENARIOS = ("offline", "offline-nxdomain", "live")
 KILL_AFTER = 30.0  # seconds between SIGTERM and SIGKILL
 LIVE_SETTINGS = [
     "--set",
@@ -244,13 +245,31 @@ def take(
 # --- scenarios ------------------------------------------------------------------------------
 
 
-def offline(site: Site, work: Path, timeout: float) -> list[Crawl]:
+def offline(site: Site, work: Path, timeout: float, nxdomain: bool = False) -> list[Crawl]:
+    """The pages served by nginx, their requisites' names unresolvable. ``nxdomain``: through
+    a resolver that answers "no such name" at once (an empty map of sim_dns.SimResolver), to
+    tell the crawler's own cost from this machine's resolver, which under load takes 5 s or
+    more to say so for some of the names."""
     nginx, url = start_nginx(site.root, work)
     env = dict(os.environ)
+    extra: list[str] = []
+    if nxdomain:
+        empty = work / "empty-dns.json"
+        empty.write_text("{}")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env["REVIEWARC_SIM_DNS"] = str(empty)
+        extra = ["--set", "TWISTED_DNS_RESOLVER=benchmarks.sim_dns.SimResolver"]
     try:
         return [
-            take("no-requisites", url, work / "no-requisites", ["--no-requisites"], env, timeout),
-            take("default", url, work / "default", [], env, timeout),
+            take(
+                "no-requisites",
+                url,
+                work / "no-requisites",
+                ["--no-requisites", *extra],
+                env,
+                timeout,
+            ),
+            take("default", url, work / "default", extra, env, timeout),
         ]
     finally:
         nginx.terminate()
@@ -496,7 +515,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="offline,live or one")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="scenarios, comma-separated")
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds before a crawl is stopped"
     )
@@ -534,6 +553,11 @@ def main() -> None:
         if "offline" in only:
             print("offline:", flush=True)
             results["offline"] = offline(site, work / "offline", args.timeout)
+        if "offline-nxdomain" in only:
+            print("offline, names answered 'no such name' at once:", flush=True)
+            results["offline-nxdomain"] = offline(
+                site, work / "offline-nxdomain", args.timeout, nxdomain=True
+            )
         if "live" in only:
             print("live:", flush=True)
             results["live"], plan = live(site, work / "live", args.timeout, args.rewrite_ports)
@@ -543,7 +567,7 @@ def main() -> None:
                 report_live(crawls, plan)
     finally:
         if not args.keep:
-            for name in ("site", "offline", "live"):
+            for name in ("site", *SCENARIOS):
                 shutil.rmtree(work / name, ignore_errors=True)
             if made:
                 shutil.rmtree(work, ignore_errors=True)

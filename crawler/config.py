@@ -105,7 +105,7 @@ class ReviewarcConfig:
         "requisites downloading at once, on top of the pages' CONCURRENT_REQUESTS: requisites"
         " wait in a queue of their own, so that slow or dead third-party hosts never hold up"
         " the site's pages",
-        default=8,
+        default=16,
     )
     requisites_robots: str = _setting(
         "REVIEWARC_REQUISITES_ROBOTS",
