@@ -45,6 +45,7 @@ from crawler.config import ReviewarcConfig
 from crawler.download_handler import take_raw_head
 from crawler.exchange_adapter import exchange_from_scrapy
 from crawler.items import CAPTURE_META, CONDITIONAL_META, CRAWL_ID_STAT
+from crawler.per_crawler import once
 from pipelines.reprocess import ARTICLE_PATTERN_FIELD
 from pipelines.store import PageStore
 
@@ -109,11 +110,7 @@ class WarcCapture:
     @classmethod
     def of(cls, crawler: Any) -> WarcCapture:
         """The capture of ``crawler``, built (and the archive opened) on first use."""
-        capture = getattr(crawler, _ATTRIBUTE, None)
-        if capture is None:
-            capture = cls(crawler)
-            setattr(crawler, _ATTRIBUTE, capture)
-        return capture
+        return once(crawler, _ATTRIBUTE, lambda: cls(crawler))
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcCapture:

@@ -14,6 +14,7 @@ from typing import Any
 
 from archive.datadir import default_data_dir
 from archive.warc_writer import DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE
+from crawler.per_crawler import once
 
 #: Attribute of a Scrapy crawler holding its config.
 _ATTRIBUTE = "_reviewarc_config"
@@ -157,11 +158,7 @@ class ReviewarcConfig:
     @classmethod
     def of(cls, crawler: Any) -> ReviewarcConfig:
         """The config of ``crawler``: read from its settings on first use, then kept."""
-        config = getattr(crawler, _ATTRIBUTE, None)
-        if config is None:
-            config = cls.from_settings(crawler.settings)
-            setattr(crawler, _ATTRIBUTE, config)
-        return config
+        return once(crawler, _ATTRIBUTE, lambda: cls.from_settings(crawler.settings))
 
     @classmethod
     def from_settings(cls, settings: Any) -> ReviewarcConfig:

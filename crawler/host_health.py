@@ -36,6 +36,8 @@ from scrapy.exceptions import (
 from scrapy.http import Request
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
+from crawler.per_crawler import once
+
 logger = logging.getLogger(__name__)
 
 #: Attribute of a Scrapy crawler holding its host health.
@@ -71,11 +73,7 @@ class HostHealth:
 
     @classmethod
     def of(cls, crawler: Any) -> HostHealth:
-        health = getattr(crawler, _ATTRIBUTE, None)
-        if health is None:
-            health = cls(crawler)
-            setattr(crawler, _ATTRIBUTE, health)
-        return health
+        return once(crawler, _ATTRIBUTE, lambda: cls(crawler))
 
     def ok(self, url: str) -> None:
         """A response came from ``url``'s host."""
