@@ -197,7 +197,7 @@ def read_archive(crawl: Crawl, data: Path, origin: str, started: float) -> None:
         path = urlsplit(url).path
         if path == "/robots.txt":
             crawl.robots += 1
-        elif own and (url == origin + "/" or PAGE_PATH.fullmatch(path)):
+        elif own and (url == origin + "/" or (PAGE_PATH.fullmatch(path) and "?" not in url)):
             # the index and /p/<id>/ only: relative requisites live under /p/<id>/ too
             moment = parse_time(fetched_at)
             last_page = moment if last_page is None else max(last_page, moment)
