@@ -14,7 +14,8 @@ download slot (host), and go to the downloader only when
 - fewer than the host's concurrency (``CONCURRENT_REQUESTS_PER_DOMAIN``) of them are, or
   none at all while the host has not answered yet (its first answer shows it is alive: the
   requisites of a dead host are failed at once, unsent, instead of each waiting for the
-  host's download delay to fail again), and
+  host's download delay to fail again) or has pages downloading (the site's own host keeps
+  the rest of its connections for its pages), and
 - nothing is waiting in that host's slot (a page of the site's own host goes first; a
   throttled host gets its next requisite when its delay has passed, not a backlog).
 
@@ -111,23 +112,30 @@ class PagesFirstScheduler(Scheduler):
     def next_request(self) -> Request | None:
         downloader = self.crawler.engine.downloader
         requisites_by_host: dict[str, int] = {}
-        pages = 0
+        pages_by_host: dict[str, int] = {}
         for active in downloader.active:
             if is_requisite(active):
-                key = downloader.get_slot_key(active)
-                requisites_by_host[key] = requisites_by_host.get(key, 0) + 1
+                counts = requisites_by_host
             elif "found_by" in active.meta:  # not a robots.txt fetch
-                pages += 1
-        if pages < self.page_budget:
+                counts = pages_by_host
+            else:
+                continue
+            key = downloader.get_slot_key(active)
+            counts[key] = counts.get(key, 0) + 1
+        if sum(pages_by_host.values()) < self.page_budget:
             request = super().next_request()
             if request is not None:
                 return request
         if sum(requisites_by_host.values()) < self.requisite_budget:
-            return self._next_requisite(downloader, requisites_by_host)
+            return self._next_requisite(downloader, requisites_by_host, pages_by_host)
         return None
 
-    def _next_requisite(self, downloader: Any, active: dict[str, int]) -> Request | None:
-        """The next requisite of the first host, in turn, that has room for one."""
+    def _next_requisite(
+        self, downloader: Any, active: dict[str, int], pages: dict[str, int]
+    ) -> Request | None:
+        """The next requisite of the first host, in turn, that has room for one: one at a
+        time while the host has not answered yet or is busy with pages (the site's own host:
+        its pages keep the rest of its connections), else up to the host's concurrency."""
         for key in list(self.requisites):
             if self.health.refusal(self.requisites[key][0].url) is not None:
                 self._fail_dead(key)
@@ -135,7 +143,7 @@ class PagesFirstScheduler(Scheduler):
                     continue
             slot = downloader.slots.get(key)
             answered = self.health.has_answered(self.requisites[key][0].url)
-            room = self.per_host if answered else 1
+            room = self.per_host if answered and not pages.get(key) else 1
             if active.get(key, 0) >= room or (slot is not None and slot.queue):
                 continue
             queue = self.requisites[key]
