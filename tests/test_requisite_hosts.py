@@ -119,3 +119,22 @@ def test_robots_txt_for_requisites_is_a_setting(tmp_path: Path) -> None:
     assert read_sql(obey, png) == []
     kinds = read_sql(obey, "select kind from failures where url like '%.png'")
     assert [k["kind"] for k in kinds] == ["robots", "robots"]
+
+
+def test_the_crawls_own_hosts_are_never_declared_dead(tmp_path: Path) -> None:
+    """A seed that refuses connections keeps Scrapy's retries and is not declared dead: one
+    failed connection must not cost a site the rest of its pages."""
+    refused = closed_port()
+    site = PagesServer({"/": (200, {}, review("A film", []))})
+    try:
+        result = run_reviewarc("crawl", site.base_url + "/", f"http://127.0.0.1:{refused}/",
+                               "--data", str(tmp_path))  # fmt: skip
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    failures = read_sql(
+        tmp_path, f"select kind, reason from failures where url like '%:{refused}/%'"
+    )
+    assert failures and {f["kind"] for f in failures} == {"connection"}
+    assert not [f for f in failures if "earlier in this crawl" in f["reason"]]
+    assert "'retry/count'" in result.stderr and "reviewarc/hosts/dead" not in result.stderr
