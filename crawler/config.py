@@ -118,7 +118,7 @@ class ReviewarcConfig:
     block_ads: bool = _setting(
         "REVIEWARC_BLOCK_ADS",
         "leave out requisites that EasyList or EasyPrivacy match (ads and trackers; needs"
-        " pip install 'reviewarc[ads]' and the lists: see REVIEWARC_ADBLOCK_LISTS)",
+        " the adblock package, the extra 'ads', and the lists: see REVIEWARC_ADBLOCK_LISTS)",
         default=False,
     )
     adblock_lists: str | None = _setting(

@@ -68,7 +68,8 @@ class AdFilter:
             import adblock
         except ImportError:
             raise ValueError(
-                "--block-ads needs the adblock package: pip install 'reviewarc[ads]'"
+                "--block-ads needs the adblock package: install it where reviewarc runs"
+                " (pip install adblock, or pip install '.[ads]' in the repository)"
             ) from None
         lists = paths or default_lists()
         if not lists:
