@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -115,9 +116,21 @@ def _parser() -> lxml.html.HTMLParser:
     return parser
 
 
+#: C0 control characters other than tab, newline and carriage return: as spaces. libxml2
+#: keeps them in text and attribute values, where they later make lxml refuse the tree
+#: (``drop_tree`` on U+000B raises ValueError) and trafilatura's output come back empty
+#: (one U+0008 in a long review).
+_CONTROLS = dict.fromkeys((c for c in range(32) if c not in (9, 10, 13)), " ")
+#: An XML declaration before the markup (XHTML served as HTML). lxml refuses a ``str`` that
+#: declares an encoding; the text is decoded already, so the declaration says nothing more.
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
+
+
 def parse(html: str, url: str) -> lxml.html.HtmlElement | None:
+    """The page's tree (None for one with no markup), after the two clean-ups above."""
     if not html.strip():
         return None
+    html = _XML_DECLARATION.sub("", html, count=1).translate(_CONTROLS)
     parser = _parser()
     try:
         return lxml.html.document_fromstring(html, parser=parser, base_url=url)
