@@ -82,9 +82,6 @@ class PagesFirstScheduler(Scheduler):
         self.crawler.engine.downloader.total_concurrency = 0
         return opened
 
-    def has_pending_requests(self) -> bool:
-        return len(self) > 0
-
     def __len__(self) -> int:
         return super().__len__() + self.waiting_requisites
 
