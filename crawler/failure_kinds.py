@@ -38,7 +38,7 @@ def classify(exc: BaseException) -> str:
             return "robots"
         if message.startswith("Offsite") or message.startswith("Not an http"):
             return "offsite"
-        if message.startswith("Redirect loop"):
+        if message.startswith(("Redirect loop", "Bad redirect")):
             return "redirect"
         return "ignored"
     for types, kind in _KINDS:

@@ -88,6 +88,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 120,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.compression.BoundedDecompressionMiddleware": 590,
+    # Scrapy's, except that a page whose <base href> is no URL is still read.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.redirects.SafeMetaRefreshMiddleware": 580,
     # Just outside RedirectMiddleware (600): a redirect back into its own chain is a failure.
     "crawler.middlewares.redirects.RedirectLoopMiddleware": 610,
     # Outermost: archives each response as it came off the wire, before any other sees it.

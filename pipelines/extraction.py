@@ -34,7 +34,6 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document, set_date_params, use_config
 from w3lib.encoding import html_to_unicode
-from w3lib.url import safe_url_string
 
 from archive.articles import Article
 from pipelines.detection import BodySignals, PageSignals, decide, why_not
@@ -50,6 +49,7 @@ from pipelines.normalize import (
 from pipelines.page import PageAnalysis, PageInput
 from pipelines.requisites import base_url, requisites
 from pipelines.structured import Structured, first_text, names, read_structured
+from pipelines.urls import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -144,14 +144,16 @@ def links_and_feeds(tree: lxml.html.HtmlElement, url: str) -> tuple[list[str], l
     for href in tree.xpath("//a/@href | //area/@href"):
         href = href.strip()
         if href and not href.lower().startswith(_SKIP_SCHEMES):
-            absolute = safe_url_string(urljoin(base, href)).split("#", 1)[0]
+            absolute = absolute_url(base, href).split("#", 1)[0]
             if absolute.startswith(("http://", "https://")):
                 links.setdefault(absolute, None)
     feeds: dict[str, None] = {}
     for link in tree.xpath("//link[@href and @type]"):
         rel = (link.get("rel") or "").lower().split()
         if "alternate" in rel and link.get("type", "").lower().strip() in _FEED_TYPES:
-            feeds.setdefault(safe_url_string(urljoin(base, link.get("href").strip())), None)
+            feed = absolute_url(base, link.get("href").strip())
+            if feed:
+                feeds.setdefault(feed, None)
     return list(links), list(feeds)
 
 

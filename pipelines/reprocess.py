@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from urllib.parse import urljoin
 
 from warcio.exceptions import ArchiveLoadFailed
 
@@ -47,7 +46,7 @@ from pipelines.canonical import CanonicalWaits, canonical_elsewhere
 from pipelines.page import PageInput, is_html_page
 from pipelines.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 from pipelines.store import NotStored, PageStore
-from pipelines.urls import clean_link, same_site
+from pipelines.urls import absolute_url, clean_link, same_site
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +147,10 @@ class _FileReader:
             self.added.add(row.warc_record_id)
         self.result.captures_added += added
         if 300 <= status < 400 and status != 304:
-            location = headers.get("location")
-            if not location:
+            location = absolute_url(url, (headers.get("location") or "").strip())
+            if not location:  # none, or no URL can be made of it
                 return None
-            target = clean_link(urljoin(url, location.strip()))
+            target = clean_link(location)
             self.redirected_from[target].add(clean_link(url))
             # The crawl handles the page it redirects to, not the redirect itself.
             return _Capture(capture_id, row.fetched_at, [url], None, redirect_to=target)

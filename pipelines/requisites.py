@@ -7,16 +7,16 @@ Light on purpose (no extractors): the crawl's own process reads stylesheets with
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
 
 import lxml.html
-from w3lib.url import safe_url_string
+
+from pipelines.urls import absolute_url
 
 
 def base_url(tree: lxml.html.HtmlElement, url: str) -> str:
     """The document's ``<base href>`` resolved against ``url``, or ``url``."""
     href = tree.xpath("string(//base/@href)").strip()
-    return urljoin(url, href) if href else url
+    return (absolute_url(url, href) or url) if href else url
 
 
 #: Most page requisites taken from one page.
@@ -37,7 +37,7 @@ def css_urls(css: str, base: str) -> list[str]:
     for match in _CSS_URL.finditer(css):
         ref = (match.group(2) or match.group(4) or "").strip()
         if ref and not ref.lower().startswith(("data:", "#", "about:")):
-            url = safe_url_string(urljoin(base, ref))
+            url = absolute_url(base, ref)
             if url.startswith(("http://", "https://")):
                 found.setdefault(url, None)
     return list(found)
@@ -53,7 +53,7 @@ def requisites(tree: lxml.html.HtmlElement, url: str) -> list[str]:
     found: dict[str, None] = {}
     for ref in refs:
         if ref and not ref.lower().startswith(("data:", "javascript:", "#", "about:")):
-            absolute = safe_url_string(urljoin(base, ref)).split("#", 1)[0]
+            absolute = absolute_url(base, ref).split("#", 1)[0]
             if absolute.startswith(("http://", "https://")):
                 found.setdefault(absolute, None)
     inline = "\n".join(tree.xpath("//style/text() | //*/@style"))

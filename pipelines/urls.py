@@ -4,7 +4,9 @@ credentials, fragment, tracking or session parameters. Plain functions, no Scrap
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -21,6 +23,15 @@ def origin(url: str) -> tuple[str, str, int] | None:
     if scheme not in ALLOWED_SCHEMES or not parts.hostname:
         return None
     return scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
+
+
+def absolute_url(base: str, href: str) -> str:
+    """``href`` made absolute against ``base`` and safe (percent-encoded); "" when no URL can
+    be made of it (a port that is not a number, a bad IPv6 host: ``http://Fiction Books:A/``)."""
+    try:
+        return safe_url_string(urljoin(base, href))
+    except ValueError:
+        return ""
 
 
 def same_site(url: str, other: str) -> bool:

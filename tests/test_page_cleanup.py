@@ -1,5 +1,6 @@
-"""Pages with control characters or an XML declaration are read like any other: their review
-is stored, its body whole (these came back empty, or raised, before)."""
+"""Pages with control characters, an XML declaration or links no URL can be made of are read
+like any other: their review is stored, its body whole, their other links followed (these came
+back empty, or raised, before)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,20 @@ def test_control_characters_and_xml_declarations(tmp_path: Path) -> None:
         "/vertical-tab/": review("Vertical tab review", "\x0b"),
         "/form-feed/": review("Form feed review", "\x0c\x1b"),
         "/xml/": review("XHTML review", before='<?xml version="1.0" encoding="utf-8"?>\n'),
+        # A port that is not a number and an unclosed IPv6 host, in a link and in <base>.
+        "/bad-links/": review(
+            "Bad links review",
+            extra='<a href="http://Fiction Books:Romance/">x</a><a href="http://[oops/">y</a>'
+            '<link rel="alternate" type="application/rss+xml" href="http://[feed/">'
+            '<a href="/found-after-bad-links/">next</a>',
+            before='<base href="http://[base/">',
+        ),
+        "/found-after-bad-links/": review("Linked review"),
     }
     server = PagesServer({path: (200, {}, body) for path, body in pages.items()})
-    links = "".join(f'<a href="{path}">{path}</a> ' for path in pages)
+    server.pages["/bad-redirect/"] = (302, {"Location": "http://[redirect/"}, "")
+    linked = [p for p in [*pages, "/bad-redirect/"] if "found" not in p]
+    links = "".join(f'<a href="{path}">{path}</a> ' for path in linked)
     server.pages["/"] = (200, {}, f"<html><body>{links}</body></html>")
     try:
         result = run_reviewarc("crawl", server.base_url + "/", "--data", str(tmp_path))
@@ -38,7 +50,12 @@ def test_control_characters_and_xml_declarations(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     rows = read_sql(tmp_path, "select url, title, text from articles")
     by_path = {r["url"][len(server.base_url) :]: r for r in rows}
-    assert set(by_path) == set(pages), read_sql(tmp_path, "select url, kind from failures")
+    failures = read_sql(tmp_path, "select url, kind, reason from failures")
+    assert set(by_path) == set(pages), failures
+    bad = [f for f in failures if f["url"].endswith("/bad-redirect/")]
+    assert [(f["kind"], f["reason"]) for f in bad] == [
+        ("redirect", "IgnoreRequest: Bad redirect: Location 'http://[redirect/' is not a URL")
+    ]
     for path, row in by_path.items():
         assert SENTENCE in row["text"], path
         assert "au lait, then more" in row["text"], path

@@ -14,19 +14,28 @@ may be a duplicate, dropped by the scheduler, and never come back on its own.
 A ``Location`` that is not http(s) (``file:``, ``gopher:``) is a failure of kind ``offsite``
 too (Scrapy would drop it without a word). A ``Location`` with credentials
 (``http://user:password@host/``) is handed on without them, so that RedirectMiddleware
-neither sends nor logs them.
+neither sends nor logs them. A ``Location`` no URL can be made of (``http://[x/``) is a
+``redirect`` failure that says so.
+
+:class:`SafeMetaRefreshMiddleware` is Scrapy's MetaRefreshMiddleware on pages whose
+``<base href>`` or refresh URL is no URL: Scrapy's raises ``ValueError`` (from w3lib), and the
+page, archived already, would be a failure and never read; here it is read as a page without
+a refresh.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
-from urllib.parse import urljoin
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
-from w3lib.url import safe_url_string
 
 from crawler.scope import origin, strip_userinfo
+from pipelines.urls import absolute_url
+
+logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -43,7 +52,10 @@ class RedirectLoopMiddleware:
         location = response.headers.get(b"Location")
         if response.status not in REDIRECT_STATUSES or not location:
             return response
-        target = safe_url_string(urljoin(request.url, location.decode("latin-1").strip()))
+        raw = location.decode("latin-1").strip()
+        target = absolute_url(request.url, raw)
+        if not target:
+            raise IgnoreRequest(f"Bad redirect: Location {raw!r} is not a URL")
         if strip_userinfo(target) != target:
             target = strip_userinfo(target)
             response = response.replace(headers={**response.headers, b"Location": target})
@@ -56,3 +68,14 @@ class RedirectLoopMiddleware:
         if redirected is not None:
             redirected(request.url, target)
         return response
+
+
+class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except ValueError as e:  # w3lib on a <base href> or refresh URL that is no URL
+            logger.debug("No meta refresh read on %s: %s", response.url, e)
+            return response
