@@ -121,16 +121,39 @@ def _parser() -> lxml.html.HTMLParser:
 #: (``drop_tree`` on U+000B raises ValueError) and trafilatura's output come back empty
 #: (one U+0008 in a long review).
 _CONTROLS = dict.fromkeys((c for c in range(32) if c not in (9, 10, 13)), " ")
+#: Numeric character references to those controls (``&#26;``) and to C1 controls
+#: (``&#150;``): libxml2 puts the character itself in the tree. The HTML standard's parser
+#: reads 128-159 as Windows-1252 (``&#150;`` is an en dash) and keeps the others, but lxml
+#: cannot copy an element holding them (trafilatura found nothing on such a page).
+_CONTROL_REFERENCE = re.compile(
+    r"&#(?:0*(\d{1,3})(?!\d)|[xX]0*([0-9a-fA-F]{1,2})(?![0-9a-fA-F]));?"
+)
+
+
+def _reference(match: re.Match[str]) -> str:
+    code = int(match.group(1)) if match.group(1) else int(match.group(2), 16)
+    if code in (9, 10, 13) or 32 <= code < 128 or code > 159:
+        return match.group()
+    if code < 32:
+        return " "
+    try:
+        return bytes([code]).decode("cp1252")
+    except UnicodeDecodeError:  # 129, 141, 143, 144, 157: no character in Windows-1252
+        return " "
+
+
 #: An XML declaration before the markup (XHTML served as HTML). lxml refuses a ``str`` that
 #: declares an encoding; the text is decoded already, so the declaration says nothing more.
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 
 
 def parse(html: str, url: str) -> lxml.html.HtmlElement | None:
-    """The page's tree (None for one with no markup), after the two clean-ups above."""
+    """The page's tree (None for one with no markup), after the clean-ups above."""
     if not html.strip():
         return None
     html = _XML_DECLARATION.sub("", html, count=1).translate(_CONTROLS)
+    if "&#" in html:
+        html = _CONTROL_REFERENCE.sub(_reference, html)
     parser = _parser()
     try:
         return lxml.html.document_fromstring(html, parser=parser, base_url=url)

@@ -28,6 +28,8 @@ def test_control_characters_and_xml_declarations(tmp_path: Path) -> None:
         "/vertical-tab/": review("Vertical tab review", "\x0b"),
         "/form-feed/": review("Form feed review", "\x0c\x1b"),
         "/xml/": review("XHTML review", before='<?xml version="1.0" encoding="utf-8"?>\n'),
+        # References to controls: C0 ones become spaces, 128-159 are Windows-1252 (an en dash).
+        "/control-reference/": review("Control reference review", "&#26;&#x1B; &#150; "),
         # A port that is not a number and an unclosed IPv6 host, in a link and in <base>.
         "/bad-links/": review(
             "Bad links review",
@@ -60,3 +62,5 @@ def test_control_characters_and_xml_declarations(tmp_path: Path) -> None:
         assert SENTENCE in row["text"], path
         assert "au lait, then more" in row["text"], path
         assert not any(ord(c) < 32 and c not in "\t\n\r" for c in row["text"]), path
+    text = " ".join(by_path["/control-reference/"]["text"].split())
+    assert "Odd bytes in the control reference review: caf \u2013 e au lait" in text
