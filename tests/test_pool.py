@@ -266,7 +266,8 @@ def test_dates_come_from_the_page_not_its_calendar_and_archive_widgets() -> None
 @pytest.mark.parametrize("tag", ["nav", "aside", "footer"])
 def test_a_page_wrapped_in_an_unclosed_furniture_tag_keeps_its_body(tag: str) -> None:
     """Broken markup: an unclosed <nav>, <aside> or <footer> before the article holds the
-    whole rest of the page. That is the page, not furniture; a big menu still is furniture."""
+    whole rest of the page. That is the page, not furniture; a big menu still is furniture,
+    even one with more text than the review outside its links."""
     text = paragraphs(
         "a film about a canal boat and the family who live on it through one dry summer, told"
         " from the lock keeper's side."
@@ -282,3 +283,20 @@ def test_a_page_wrapped_in_an_unclosed_furniture_tag_keeps_its_body(tag: str) ->
     body = f"<{tag}><ul>{menu}</ul></{tag}><article><h1>Bees</h1>{text[:400]}</article>"
     article = review_page("http://s.test/reviews/bees/", body, "<title>Bees</title>").article
     assert article is not None and "Part 0" in article.text and "Category" not in article.text
+
+    # A mega-menu: headings and blurbs, more text than the review and little of it in links.
+    def item(i: int, j: int) -> str:
+        return (
+            f"<div class='mega-item'><h6>Programme {i}.{j}</h6><p>Workshops, mentors and an"
+            f" open studio for the members of programme {i}.{j}, with evening sessions through"
+            " the winter and a showcase at the end of it for everyone who took part.</p></div>"
+        )
+
+    mega = "".join(
+        f"<li class='has-mega'><a href='/s/{i}/'>Section {i}</a><div class='mega'><h4>Section"
+        f" {i}</h4>{''.join(item(i, j) for j in range(4))}</div></li>"
+        for i in range(6)
+    )
+    body = f"<{tag}><ul>{mega}</ul></{tag}><div><div><h2>Bees</h2>{text[:1200]}</div></div>"
+    article = review_page("http://s.test/reviews/bees/", body, "<title>Bees</title>").article
+    assert article is not None and "Part 0" in article.text and "Workshops" not in article.text
