@@ -13,7 +13,7 @@ import codecs
 import logging
 import re
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib.metadata import version
 from typing import Any
@@ -36,7 +36,8 @@ from trafilatura.settings import Document, set_date_params, use_config
 from w3lib.encoding import html_to_unicode
 
 from archive.articles import Article
-from pipelines.detection import BodySignals, PageSignals, decide, why_not
+from pipelines.dateline import dateline, title_candidates
+from pipelines.detection import BodySignals, PageSignals, decide, doubts, why_not
 from pipelines.normalize import (
     cjk_share,
     clean_author,
@@ -418,6 +419,11 @@ def extract_article(
     facts = page_facts(tree)
     content = content_tree(tree)
     og = structured.og
+    declared_date = (
+        first_text(structured.get("datePublished"))
+        or og.get("article:published_time")
+        or facts.get("article:published_time")
+    )
     signals = PageSignals(
         url=page.url,
         structured_article=structured.is_article,
@@ -427,6 +433,14 @@ def extract_article(
         listing_shape=facts.listing_shape,
         link_share=link_share(content),
     )
+    if doubts(signals):  # only then is the dateline asked for
+        titles = title_candidates(
+            og.get("og:title"),
+            first_text(structured.get("headline")),
+            html_title,
+            site=og.get("og:site_name"),
+        )
+        signals = replace(signals, dateline=dateline(content, titles))
     # A listing, a navigation page or a page of links is not an article whatever its body
     # says: trafilatura and the date search (most of the time on a page of 100,000 links)
     # are spared.
@@ -438,11 +452,6 @@ def extract_article(
     text = (doc.text if doc is not None else None) or ""
     if not text:
         text = first_text(structured.get("reviewBody", "articleBody")) or ""
-    declared_date = (
-        first_text(structured.get("datePublished"))
-        or og.get("article:published_time")
-        or facts.get("article:published_time")
-    )
     found = None if declared_date else meta.get("date")  # a date, or a bare year as 1 January
     published = iso_date(declared_date or (meta.get("stated date") if found else None))
     # A year is enough to tell a dated page from an undated one (articles stating only a
