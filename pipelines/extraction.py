@@ -413,6 +413,18 @@ def drop_no_text(tree: lxml.html.HtmlElement) -> None:
         element.drop_tree()  # keeps its tail text
 
 
+def _handle(name: str) -> bool:
+    """A user name rather than a person's: one word in lower case, or with digits,
+    underscores or an @ ("jrobison", "mara_q", "@mara"; not "Lillie", not "김서연")."""
+    return " " not in name and (name[0].islower() or any(c.isdigit() or c in "_@" for c in name))
+
+
+def _people(values: list[str | None]) -> list[str]:
+    """Author names from ``values``, cleaned, once each; URLs (``article:author`` is a
+    profile URL by the Open Graph standard, and often a Facebook page) are none."""
+    return list(dict.fromkeys(a for a in map(clean_author, values) if a))
+
+
 def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
@@ -471,10 +483,14 @@ def extract_article(
     headline = first_text(structured.get("headline")) or og.get("og:title")
     text = without_heading(text, headline, html_title, facts.h1)
     title = clean_title(headline or meta.get("title") or html_title, site_name)
-    authors = names(structured.get("author")) or [
-        a for a in [facts.get("author"), og.get("article:author")] if a
-    ] or [a for a in [meta.get("author")] if a]  # fmt: skip
-    author = clean_author(", ".join(dict.fromkeys(a for a in map(clean_author, authors) if a)))
+    stated = _people([facts.get("author"), og.get("article:author")])
+    authors = (
+        _people(names(structured.get("author")))
+        or [a for a in stated if not _handle(a)]
+        or _people([meta.get("author")])
+        or stated
+    )
+    author = clean_author(", ".join(authors))
     modified = iso_date(
         first_text(structured.get("dateModified"))
         or og.get("article:modified_time")
