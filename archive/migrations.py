@@ -97,7 +97,7 @@ def m002_articles(db: Database) -> None:
             "rating_worst": float,
             "item_reviewed": str,
             "item_reviewed_type": str,
-            "detected_by": str,  # schema.org, og:type, article_pattern, fallback
+            "detected_by": str,  # schema.org, og:type, article_pattern, dateline, fallback
             "text_hash": str,
             "capture_id": int,
             "extractor": str,

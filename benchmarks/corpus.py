@@ -10,7 +10,9 @@ Also counted: pages where reviewarc raised, or came back empty where trafilatura
 The crawl path (``--crawl-path``, on by default): ``analyze_page`` as a crawl calls it, on
 wcxb-article (articles, reviews, blog posts) and on the 181 pages of the extraction
 benchmark: how many are stored as articles, and on wcxb-article how often the title, author
-and date are right, beside trafilatura's own metadata (``bare_extraction(with_metadata=True)``).
+and date are right, beside trafilatura's own metadata (``bare_extraction(with_metadata=True)``);
+and on wcxb-other (service, forum, documentation, listing, product pages) how many are
+stored although they are not articles.
 
     python benchmarks/corpus.py [--sets wcxb-article,dragnet] [--worst 20] [--out pages.json]
 """
@@ -194,6 +196,34 @@ def crawl_path(corpus: Path, bench: Path) -> None:
     print(f"  {'field':<8} {'reviewarc':>10} {'trafilatura':>12}  of pages stating it")
     for field_name, (mine, theirs, of) in right.items():
         print(f"  {field_name:<8} {mine:>10} {theirs:>12}  {of}")
+    other_crawl_path(corpus)
+    bench_crawl_path(bench)
+
+
+def other_crawl_path(corpus: Path) -> None:
+    """wcxb-other through ``analyze_page``: every page stored is a non-article taken for one."""
+    from pipelines.extraction import analyze_page
+    from pipelines.page import PageInput
+
+    truth, pages = load_set(corpus / "wcxb-other")
+    stored = []
+    for key, html in pages.items():
+        page = PageInput(url=truth[key].get("url") or "", body=html, content_type="text/html")
+        if analyze_page(page).article is not None:
+            stored.append(key)
+    print(
+        f"wcxb-other through the crawl path: {len(stored)}/{len(pages)} stored"
+        " (these are not articles)"
+    )
+    if stored:
+        print("  stored: " + " ".join(stored))
+
+
+def bench_crawl_path(bench: Path) -> None:
+    """The 181 pages of the extraction benchmark through ``analyze_page``."""
+    from pipelines.extraction import analyze_page
+    from pipelines.page import PageInput
+
     score = load_scorer(bench)
     bench_truth = json.loads((bench / "ground-truth.json").read_text(encoding="utf8"))
     missing = []

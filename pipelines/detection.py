@@ -1,6 +1,8 @@
 """Is a page an article (a review, a post) or a home, listing, tag, author, search,
-calendar or about page? The page's own word first, then the source's pattern, then a
-fallback for pages that say nothing."""
+calendar, about or forum page? The page's own word first, then the source's pattern; then
+what rules a page out (its markup, URL or layout); then, for a page whose markup leans
+against it without ruling it out, a dateline by its headline; then a fallback for pages that
+say nothing."""
 
 from __future__ import annotations
 
@@ -18,10 +20,19 @@ MIN_FALLBACK_TEXT = 400
 MAX_LINK_SHARE = 0.8
 _NOT_ARTICLE_URL = re.compile(
     r"/(?:tags?|categor(?:y|ies)|authors?|search|archives?|calendar|events?|about|contact|"
-    r"page/\d+|feeds?|login|account)(?:/|$|\?)|[?&](?:s|q|query|search|page|p)=",
+    r"page/\d+|feeds?|login|account|forums?|threads?|discussions?|viewtopic\.php|"
+    r"showthread\.php)(?:/|$|\?)|[?&](?:s|q|query|search)=",
     re.IGNORECASE,
 )
+#: A page number in the query: a listing's page, or an article linked from one that kept the
+#: listing's parameters (``news_view.html?idx=8576&page=1``). ``?p=`` is also WordPress's
+#: plain permalink of a post (``/?p=123``).
+_PAGED_URL = re.compile(r"[?&](?:page|p)=", re.IGNORECASE)
 _OG_ARTICLE = {"article", "review", "blog", "blogposting", "video.movie"}
+#: ``og:type`` values of things that are not articles. Other values (``website``, most sites'
+#: default whatever the page; ``post``, ``news``, ``buying-guide``, ...) do not rule a page out.
+_OG_NOT_ARTICLE = ("product", "profile", "music.", "video.other", "video.tv_show", "book",
+                   "place", "business.", "restaurant.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class PageSignals:
     matches_pattern: bool  # the source's article_pattern
     listing_shape: bool  # several linked headlines or <article> teasers
     link_share: float = 0.0  # share of the content text inside links
+    dateline: bool = False  # a date or byline by the headline, or a declared publishing date
 
 
 @dataclass(frozen=True)
@@ -64,14 +76,32 @@ def why_not(s: PageSignals) -> str | None:
         return None
     if s.structured_not_article:
         return "schema.org says it is not an article"
-    if s.og_type:
+    if s.og_type and s.og_type.startswith(_OG_NOT_ARTICLE):
         return f"og:type is {s.og_type}"
     if _NOT_ARTICLE_URL.search(s.url) or is_navigation_page(s.url):
         return "navigation URL"
-    if s.listing_shape:
-        return "listing layout"
     if s.link_share >= MAX_LINK_SHARE:
         return "mostly links"
+    doubt = doubts(s)
+    if doubt and not s.dateline:
+        return doubt
+    return None
+
+
+def doubts(s: PageSignals) -> str | None:
+    """What makes an undeclared page look like something other than an article without
+    ruling it out: an ``og:type`` other than an article's (``website`` is many sites' default
+    on every page), a page number in its query, several linked headlines or ``<article>``
+    teasers (a listing, or an article with related posts under it). Such a page is an
+    article only with a dateline."""
+    if declared(s):
+        return None
+    if s.og_type:
+        return f"og:type is {s.og_type}"
+    if _PAGED_URL.search(s.url):
+        return "navigation URL"
+    if s.listing_shape:
+        return "listing layout"
     return None
 
 
@@ -85,6 +115,10 @@ def decide(page: PageSignals, body: BodySignals) -> tuple[str | None, str | None
     reason = why_not(page)
     if reason:
         return None, reason
+    if doubts(page):  # with a dateline, or why_not would have given the doubt
+        if body.text_length >= MIN_FALLBACK_TEXT:
+            return "dateline", None
+        return None, doubts(page)
     if body.text_length >= MIN_FALLBACK_TEXT and body.has_title and body.has_date:
         return "fallback", None
     return None, "no article signals"

@@ -13,7 +13,7 @@ import codecs
 import logging
 import re
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib.metadata import version
 from typing import Any
@@ -36,7 +36,8 @@ from trafilatura.settings import Document, set_date_params, use_config
 from w3lib.encoding import html_to_unicode
 
 from archive.articles import Article
-from pipelines.detection import BodySignals, PageSignals, decide, why_not
+from pipelines.dateline import dateline, title_candidates
+from pipelines.detection import BodySignals, PageSignals, decide, doubts, why_not
 from pipelines.normalize import (
     cjk_share,
     clean_author,
@@ -458,12 +459,29 @@ def drop_no_text(tree: lxml.html.HtmlElement) -> None:
         element.drop_tree()  # keeps its tail text
 
 
+def _handle(name: str) -> bool:
+    """A user name rather than a person's: one word in lower case, or with digits,
+    underscores or an @ ("jrobison", "mara_q", "@mara"; not "Lillie", not "김서연")."""
+    return " " not in name and (name[0].islower() or any(c.isdigit() or c in "_@" for c in name))
+
+
+def _people(values: list[str | None]) -> list[str]:
+    """Author names from ``values``, cleaned, once each; URLs (``article:author`` is a
+    profile URL by the Open Graph standard, and often a Facebook page) are none."""
+    return list(dict.fromkeys(a for a in map(clean_author, values) if a))
+
+
 def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
     facts = page_facts(tree)
     content = content_tree(tree)
     og = structured.og
+    declared_date = (
+        first_text(structured.get("datePublished"))
+        or og.get("article:published_time")
+        or facts.get("article:published_time")
+    )
     signals = PageSignals(
         url=page.url,
         structured_article=structured.is_article,
@@ -473,6 +491,14 @@ def extract_article(
         listing_shape=facts.listing_shape,
         link_share=link_share(content),
     )
+    if doubts(signals):  # only then is the dateline asked for
+        titles = title_candidates(
+            og.get("og:title"),
+            first_text(structured.get("headline")),
+            html_title,
+            site=og.get("og:site_name"),
+        )
+        signals = replace(signals, dateline=dateline(content, titles))
     # A listing, a navigation page or a page of links is not an article whatever its body
     # says: trafilatura and the date search (most of the time on a page of 100,000 links)
     # are spared.
@@ -484,11 +510,6 @@ def extract_article(
     text = (doc.text if doc is not None else None) or ""
     if not text:
         text = first_text(structured.get("reviewBody", "articleBody")) or ""
-    declared_date = (
-        first_text(structured.get("datePublished"))
-        or og.get("article:published_time")
-        or facts.get("article:published_time")
-    )
     found = None if declared_date else meta.get("date")  # a date, or a bare year as 1 January
     published = iso_date(declared_date or (meta.get("stated date") if found else None))
     # A year is enough to tell a dated page from an undated one (articles stating only a
@@ -508,10 +529,14 @@ def extract_article(
     headline = first_text(structured.get("headline")) or og.get("og:title")
     text = without_heading(text, headline, html_title, facts.h1)
     title = clean_title(headline or meta.get("title") or html_title, site_name)
-    authors = names(structured.get("author")) or [
-        a for a in [facts.get("author"), og.get("article:author")] if a
-    ] or [a for a in [meta.get("author")] if a]  # fmt: skip
-    author = clean_author(", ".join(dict.fromkeys(a for a in map(clean_author, authors) if a)))
+    stated = _people([facts.get("author"), og.get("article:author")])
+    authors = (
+        _people(names(structured.get("author")))
+        or [a for a in stated if not _handle(a)]
+        or _people([meta.get("author")])
+        or stated
+    )
+    author = clean_author(", ".join(authors))
     modified = iso_date(
         first_text(structured.get("dateModified"))
         or og.get("article:modified_time")
