@@ -107,7 +107,8 @@ def test_body_extraction_leaves_the_page_tree_to_the_metadata_reads() -> None:
     pruned the reader comments or appended articles out of it."""
     from lxml import etree
 
-    from pipelines.extraction import parse, run_trafilatura
+    from pipelines.body import body_text
+    from pipelines.extraction import parse
 
     text = "<p>" + "A patient review of a patient film about tides and fishermen. " * 15 + "</p>"
     page = (
@@ -118,8 +119,8 @@ def test_body_extraction_leaves_the_page_tree_to_the_metadata_reads() -> None:
     )
     tree = parse(page, "http://s.test/reviews/tides/")
     before = etree.tostring(tree)
-    doc = run_trafilatura(tree, "http://s.test/reviews/tides/")
-    assert doc is not None and "fishermen" in doc.text and "Loved the tides" not in doc.text
+    text = body_text(tree, "http://s.test/reviews/tides/")
+    assert "fishermen" in text and "Loved the tides" not in text
     assert etree.tostring(tree) == before
 
 
@@ -300,3 +301,32 @@ def test_a_page_wrapped_in_an_unclosed_furniture_tag_keeps_its_body(tag: str) ->
     body = f"<{tag}><ul>{mega}</ul></{tag}><div><div><h2>Bees</h2>{text[:1200]}</div></div>"
     article = review_page("http://s.test/reviews/bees/", body, "<title>Bees</title>").article
     assert article is not None and "Part 0" in article.text and "Workshops" not in article.text
+
+
+def test_a_table_layout_page_of_the_2000s_gives_its_review_in_paragraphs() -> None:
+    """No <article>, no <main>, the review in one cell of a layout table beside a menu cell
+    and a promotions cell: the body is the review's paragraphs, one per line, without the
+    menu or the footer table (trafilatura alone gave the menu and footer rows)."""
+    text = paragraphs(
+        "the quartet plays the slow movement as if the hall were empty, and the last chord"
+        " hangs in the air for a long time before anyone claps."
+    )
+    promos = "".join(
+        f"<p>Promotion {i}: subscribe to the weekly letter and win two tickets to the autumn"
+        " season, drawn every Friday.</p>"
+        for i in range(4)
+    )
+    body = (
+        "<table width=100%><tr><td class=left width=150><a href=/>Home</a><br>"
+        "<a href=/music/>Music</a><br>Choose a section of the paper to read today</td>"
+        "<td class=story><font size=2><b>Quartet at the town hall</b><br>By a staff critic<br>"
+        f"{text}</font></td><td class=right width=200>{promos}</td></tr></table>"
+        "<table><tr><td>Copyright 2007 The Town Paper. Contact the newsroom.</td></tr></table>"
+    )
+    head = "<title>Quartet at the town hall</title>"
+    article = review_page("http://s.test/2007/quartet.html", body, head).article
+    assert article is not None
+    lines = article.text.split("\n")
+    for i in range(8):
+        assert any(line.startswith(f"Part {i}: the quartet") for line in lines), article.text
+    assert "Choose a section" not in article.text and "Copyright 2007" not in article.text
