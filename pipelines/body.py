@@ -13,7 +13,8 @@ of the extraction benchmark (``benchmarks/extraction.py``); docs/extraction.md h
    ``<main>`` and trafilatura's result has no more than one heading: a page in the markup of
    the 2000s, where trafilatura's best anchors are missing and readability's density scoring
    reads it better, unless readability's text is far shorter or far longer
-   (:data:`READABILITY_RANGE`).
+   (:data:`READABILITY_RANGE`; longer is no limit when trafilatura's is a small part of the
+   page, :data:`WEAK_SHARE`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ MAX_TREE_SIZE = 500_000
 #: trafilatura's fast result under this share of the page's text (furniture left out) may
 #: have taken one box for the page: a note beside a long guide, a list of dates for the post.
 WEAK_SHARE = 0.3
-#: readability's text is taken (step 3) when its length is within this range of trafilatura's.
+#: readability's text is taken (step 3) when its length is within this range of trafilatura's
+#: (or above it, when trafilatura's is under :data:`WEAK_SHARE` of the page).
 READABILITY_RANGE = (0.25, 3.0)
 
 CONFIG = use_config()
@@ -49,21 +51,24 @@ _STRAY_CELLS = etree.XPath("//*[self::td or self::th or self::tr][not(ancestor::
 def body_text(content: lxml.html.HtmlElement, url: str) -> str:
     """The body text of a content tree (the page without its furniture); "" when none.
     Reader comments are left out. ``content`` is not changed."""
-    doc = trafilatura_body(content, url)
+    page = len(" ".join(content.text_content().split()))
+    doc = trafilatura_body(content, url, page)
     text = (doc.text or "") if doc is not None else ""
     if text and not _SEMANTIC(content) and _headings(doc) <= 1:
         other = readability_text(content)
         low, high = READABILITY_RANGE
-        if low * len(text) < len(other) < high * len(text):
+        weak = len(text) < WEAK_SHARE * page
+        if low * len(text) < len(other) and (len(other) < high * len(text) or weak):
             return other
     return text
 
 
-def trafilatura_body(content: lxml.html.HtmlElement, url: str) -> Document | None:
-    """Steps 1 and 2: trafilatura's result, checked against the page's text."""
+def trafilatura_body(content: lxml.html.HtmlElement, url: str, page: int) -> Document | None:
+    """Steps 1 and 2: trafilatura's result, checked against the page's text (``page``
+    characters, whitespace collapsed)."""
     doc = _trafilatura(content, url, fast=True, favor_recall=True)
     text = (doc.text or "") if doc is not None else ""
-    if len(text) >= WEAK_SHARE * len(" ".join(content.text_content().split())):
+    if len(text) >= WEAK_SHARE * page:
         return doc
     full = _trafilatura(content, url, fast=False)
     other = (full.text or "") if full is not None else ""
