@@ -52,10 +52,11 @@ def body_text(content: lxml.html.HtmlElement, url: str) -> str:
     """The body text of a content tree (the page without its furniture); "" when none.
     Reader comments are left out. ``content`` is not changed."""
     page = len(" ".join(content.text_content().split()))
-    doc = trafilatura_body(content, url, page)
+    readability = _Readability(content)
+    doc = trafilatura_body(content, url, page, readability)
     text = (doc.text or "") if doc is not None else ""
     if text and not _SEMANTIC(content) and _headings(doc) <= 1:
-        other = readability_text(content)
+        other = readability.text
         low, high = READABILITY_RANGE
         weak = len(text) < WEAK_SHARE * page
         if low * len(text) < len(other) and (len(other) < high * len(text) or weak):
@@ -63,7 +64,9 @@ def body_text(content: lxml.html.HtmlElement, url: str) -> str:
     return text
 
 
-def trafilatura_body(content: lxml.html.HtmlElement, url: str, page: int) -> Document | None:
+def trafilatura_body(
+    content: lxml.html.HtmlElement, url: str, page: int, readability: _Readability
+) -> Document | None:
     """Steps 1 and 2: trafilatura's result, checked against the page's text (``page``
     characters, whitespace collapsed)."""
     doc = _trafilatura(content, url, fast=True, favor_recall=True)
@@ -72,9 +75,27 @@ def trafilatura_body(content: lxml.html.HtmlElement, url: str, page: int) -> Doc
         return doc
     full = _trafilatura(content, url, fast=False)
     other = (full.text or "") if full is not None else ""
-    if len(other) >= 2 * len(text) and (len(other) >= 10 * len(text) or not _within(text, other)):
+    if len(other) < 2 * len(text):
+        return doc
+    if len(other) >= 10 * len(text) or not _within(text, other):
         return full
-    return doc
+    # The same text with more around it: related posts and teasers when the comparison took
+    # readability's choice, the rest of the article when it found it itself.
+    return full if _similarity(other, readability.text) < 0.4 else doc
+
+
+class _Readability:
+    """readability's text of a page, found once when first asked for."""
+
+    def __init__(self, content: lxml.html.HtmlElement) -> None:
+        self.content = content
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = readability_text(self.content)
+        return self._text
 
 
 def readability_text(content: lxml.html.HtmlElement) -> str:
@@ -114,11 +135,18 @@ def _headings(doc: Document | None) -> int:
     return len(body.findall(".//head")) if body is not None else 0
 
 
+def _runs(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text)
+    return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
+
+
 def _within(text: str, other: str) -> bool:
     """Are nine in ten of ``text``'s four-word runs in ``other``?"""
+    mine = _runs(text)
+    return len(mine & _runs(other)) >= 0.9 * len(mine)
 
-    def runs(words: list[str]) -> set[tuple[str, ...]]:
-        return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
 
-    mine = runs(_WORD.findall(text))
-    return len(mine & runs(_WORD.findall(other))) >= 0.9 * len(mine)
+def _similarity(text: str, other: str) -> float:
+    """Shared four-word runs over the two texts' (Dice): 1 for the same text."""
+    a, b = _runs(text), _runs(other)
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
