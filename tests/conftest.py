@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from archive.database import ArchiveDB
 from archive.datadir import DataDir
-from tests.mockserver import FixtureServer
+from tests.mockserver import FixtureServer, PagesServer
 
 BIN = Path(sys.executable).parent
 SECRET_AUTH = "Basic c2VjcmV0OnNlY3JldA=="
@@ -36,6 +36,19 @@ def run_reviewarc(*args: str, timeout: float = 180, **kwargs) -> subprocess.Comp
         timeout=timeout,
         **kwargs,
     )
+
+
+def crawl_linked_pages(
+    data: Path, server: PagesServer, paths: list[str]
+) -> subprocess.CompletedProcess:
+    """``reviewarc crawl`` of ``server`` from a home page that links ``paths``; the server is
+    stopped after."""
+    links = "".join(f'<a href="{path}">{path}</a> ' for path in paths)
+    server.pages["/"] = (200, {}, f"<html><body>{links}</body></html>")
+    try:
+        return run_reviewarc("crawl", server.base_url + "/", "--data", str(data))
+    finally:
+        server.stop()
 
 
 def wait_until(

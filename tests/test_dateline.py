@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipelines.extraction import analyze_page
 from pipelines.page import PageInput
-from tests.conftest import read_sql, run_reviewarc
+from tests.conftest import crawl_linked_pages, read_sql
 from tests.mockserver import PagesServer
 
 PARAGRAPH = (
@@ -140,12 +140,7 @@ def test_an_article_or_product_og_type_still_decides() -> None:
 def test_crawl_stores_the_dated_pages_only(tmp_path: Path) -> None:
     # The server answers by path; the query stays in the link and the stored URL.
     server = PagesServer({p.split("?")[0]: (200, {}, html) for p, (html, _) in PAGES.items()})
-    links = "".join(f'<a href="{path}">{path}</a> ' for path in PAGES)
-    server.pages["/"] = (200, {}, f"<html><body>{links}</body></html>")
-    try:
-        result = run_reviewarc("crawl", server.base_url + "/", "--data", str(tmp_path))
-    finally:
-        server.stop()
+    result = crawl_linked_pages(tmp_path, server, list(PAGES))
     assert result.returncode == 0, result.stderr[-3000:]
     rows = read_sql(tmp_path, "select url, detected_by from articles")
     stored = {r["url"][len(server.base_url) :]: r["detected_by"] for r in rows}

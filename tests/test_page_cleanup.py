@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import read_sql, run_reviewarc
+from tests.conftest import crawl_linked_pages, read_sql
 from tests.mockserver import PagesServer
 
 SENTENCE = "The second act drags, but the score carries it through every long scene."
@@ -43,12 +43,7 @@ def test_control_characters_and_xml_declarations(tmp_path: Path) -> None:
     server = PagesServer({path: (200, {}, body) for path, body in pages.items()})
     server.pages["/bad-redirect/"] = (302, {"Location": "http://[redirect/"}, "")
     linked = [p for p in [*pages, "/bad-redirect/"] if "found" not in p]
-    links = "".join(f'<a href="{path}">{path}</a> ' for path in linked)
-    server.pages["/"] = (200, {}, f"<html><body>{links}</body></html>")
-    try:
-        result = run_reviewarc("crawl", server.base_url + "/", "--data", str(tmp_path))
-    finally:
-        server.stop()
+    result = crawl_linked_pages(tmp_path, server, linked)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = read_sql(tmp_path, "select url, title, text from articles")
     by_path = {r["url"][len(server.base_url) :]: r for r in rows}
