@@ -8,13 +8,15 @@ of the extraction benchmark (``benchmarks/extraction.py``); docs/extraction.md h
 2. Its full comparison with readability and jusText (``fast=False``) when that result is a
    small part of the page's text (:data:`WEAK_SHARE`): it may have taken one box for the
    page. Its result is taken when twice as long and other text, not the same text with more
-   around it (related posts, teasers: there the fast result was the article).
+   around it (related posts, teasers: there the fast result was the article), unless that
+   more is not readability's choice (trafilatura's own recall found the rest of the article).
 3. readability's text (the fork trafilatura ships) when the page has no ``<article>`` and no
-   ``<main>`` and trafilatura's result has no more than one heading: a page in the markup of
-   the 2000s, where trafilatura's best anchors are missing and readability's density scoring
-   reads it better, unless readability's text is far shorter or far longer
-   (:data:`READABILITY_RANGE`; longer is no limit when trafilatura's is a small part of the
-   page, :data:`WEAK_SHARE`).
+   ``<main>`` and trafilatura's result has few headings (:data:`FEW_HEADINGS`): a page in the
+   markup of the 2000s, where trafilatura's best anchors are missing and readability's
+   density scoring reads it better, unless readability's text is far shorter or far longer
+   (:data:`READABILITY_RANGE`; no limit when trafilatura's is a small part of the page,
+   :data:`WEAK_SHARE`: there a short readability text was a short post's, a long one the
+   article trafilatura missed).
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ MAX_TREE_SIZE = 500_000
 #: trafilatura's fast result under this share of the page's text (furniture left out) may
 #: have taken one box for the page: a note beside a long guide, a list of dates for the post.
 WEAK_SHARE = 0.3
+#: Step 3 is for trafilatura results with at most this many headings (little structure).
+FEW_HEADINGS = 3
 #: readability's text is taken (step 3) when its length is within this range of trafilatura's
-#: (or above it, when trafilatura's is under :data:`WEAK_SHARE` of the page).
+#: (whatever its length when trafilatura's is under :data:`WEAK_SHARE` of the page).
 READABILITY_RANGE = (0.25, 3.0)
 
 CONFIG = use_config()
@@ -55,11 +59,11 @@ def body_text(content: lxml.html.HtmlElement, url: str) -> str:
     readability = _Readability(content)
     doc = trafilatura_body(content, url, page, readability)
     text = (doc.text or "") if doc is not None else ""
-    if text and not _SEMANTIC(content) and _headings(doc) <= 1:
+    if text and not _SEMANTIC(content) and _headings(doc) <= FEW_HEADINGS:
         other = readability.text
         low, high = READABILITY_RANGE
         weak = len(text) < WEAK_SHARE * page
-        if low * len(text) < len(other) and (len(other) < high * len(text) or weak):
+        if other and (weak or low * len(text) < len(other) < high * len(text)):
             return other
     return text
 

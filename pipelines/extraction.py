@@ -209,7 +209,41 @@ def content_tree(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     return content
 
 
+def without_comments(content: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """``content`` for the body text: a copy without the reader comments that follow a
+    heading of their own ("Comments", "3 Responses to ...", "Leave a Reply",
+    ``<h2 id="comments">``: what comes after it in its parent is the comments, which blog
+    engines put there without a container trafilatura would know), or ``content`` itself
+    when it has none. (The date search keeps
+    them: on a page whose own date is not marked up, the first comment's is near it.)"""
+    if not any(_comments_heading(h) for h in _HEADINGS(content)):
+        return content
+    content = copy(content)
+    for heading in _HEADINGS(content):
+        if heading.getparent() is not None and _comments_heading(heading):
+            while (after := heading.getnext()) is not None:
+                after.drop_tree()
+            heading.drop_tree()
+    return content
+
+
 _PAGE_MARKERS = etree.XPath("boolean(.//h1 | .//article | .//main)")
+_HEADINGS = etree.XPath("//h2 | //h3 | //h4 | //h5 | //h6")
+_COMMENTS_HEADING = re.compile(
+    r"(?:\d+\s+)?comments?(?:\s+to\s+.+|\s*\(\d+\))?"
+    r"|\d+\s+(?:responses?|replies)(?:\s+to\s+.+)?|(?:responses?|replies)\s+to\s+.+"
+    r"|(?:\d+|one|two|three)\s+thoughts?\s+on\s+.+"
+    r"|(?:leave|post|add|write)\s+a\s+(?:reply|comment|response)|reader\s+comments",
+    re.IGNORECASE,
+)
+_COMMENTS_IDS = frozenset({"comments", "respond", "reply-title", "comments-title"})
+
+
+def _comments_heading(heading: lxml.html.HtmlElement) -> bool:
+    if (heading.get("id") or "").strip().lower() in _COMMENTS_IDS:
+        return True
+    text = " ".join(heading.text_content().split()).rstrip(":")
+    return len(text) < 200 and _COMMENTS_HEADING.fullmatch(text) is not None
 
 
 def _link_text(element: lxml.html.HtmlElement) -> int:
@@ -446,7 +480,7 @@ def extract_article(
     reason = why_not(signals)
     if reason:
         return None, reason
-    text = body_text(content, page.url)
+    text = body_text(without_comments(content), page.url)
     meta = _LazyMetadata(tree, content, page.url)  # trafilatura's metadata: only when needed
     if not text:
         text = first_text(structured.get("reviewBody", "articleBody")) or ""
@@ -553,5 +587,5 @@ def extract_body(html: bytes, url: str) -> str | None:
         return None
     title = tree.findtext(".//title")
     drop_no_text(tree)  # as analyze_page does
-    text = body_text(content_tree(tree), url)
+    text = body_text(without_comments(content_tree(tree)), url)
     return without_heading(text, title, page_facts(tree).h1) if text else None

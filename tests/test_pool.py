@@ -330,3 +330,30 @@ def test_a_table_layout_page_of_the_2000s_gives_its_review_in_paragraphs() -> No
     for i in range(8):
         assert any(line.startswith(f"Part {i}: the quartet") for line in lines), article.text
     assert "Choose a section" not in article.text and "Copyright 2007" not in article.text
+
+
+def test_reader_comments_after_a_comments_heading_are_left_out() -> None:
+    """A blog engine's comments, after an <h2 id="comments"> or a "3 Responses to ..."
+    heading with no container around them, are not the review; an article section headed
+    "Response" is."""
+    text = paragraphs(
+        "the record was cut in two days in a church hall, and the room is on every track, a"
+        " long reverb that the quiet songs lean on."
+    )
+    comments = "".join(
+        f"<div id='c{i}'><p>Reader {i} says: I heard them live last spring and the hall sounded"
+        f" just like this, number {i} of many visits.</p></div>"
+        f"<p class='posted'>Posted by: Reader {i} at 10:0{i} AM</p>"
+        for i in range(6)
+    )
+    head = "<title>Church Hall Sessions</title><meta property='og:type' content='article'>"
+    for heading in ("<h2 id='comments'>Comments</h2>", "<h3>6 Responses to “Church Hall”</h3>"):
+        body = f"<div class='entry'><h1>Church Hall Sessions</h1>{text}{heading}{comments}</div>"
+        article = review_page("http://s.test/2012/09/church-hall.html", body, head).article
+        assert article is not None and "Part 7" in article.text
+        assert "Reader 3 says" not in article.text and "Posted by" not in article.text
+
+    section = "<h2>Response</h2><p>The label's response to the reissue plans came a week later.</p>"
+    body = f"<div class='entry'><h1>Church Hall Sessions</h1>{text}{section}</div>"
+    article = review_page("http://s.test/2012/09/church-hall.html", body, head).article
+    assert article is not None and "response to the reissue plans" in article.text
