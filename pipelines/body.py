@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from copy import copy
+from functools import cached_property
 
 import lxml.html
 import trafilatura
@@ -93,13 +94,10 @@ class _Readability:
 
     def __init__(self, content: lxml.html.HtmlElement) -> None:
         self.content = content
-        self._text: str | None = None
 
-    @property
+    @cached_property
     def text(self) -> str:
-        if self._text is None:
-            self._text = readability_text(self.content)
-        return self._text
+        return readability_text(self.content)
 
 
 def readability_text(content: lxml.html.HtmlElement) -> str:
