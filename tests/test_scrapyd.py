@@ -1,6 +1,7 @@
 """The ``reviews`` spider under a real Scrapyd, as README's "Running under Scrapyd" gives it:
 ``scrapyd-deploy`` builds and uploads the egg, ``schedule.json`` runs a crawl of the fixture
-site into a data directory of the test's."""
+site into a data directory of the test's. And ``scrapy crawl reviews`` from the repository
+without a seed says so in one line."""
 
 from __future__ import annotations
 
@@ -209,3 +210,15 @@ def test_deploy_and_schedule_under_scrapyd(site: FixtureServer, tmp_path: Path) 
     articles = {row["url"] for row in read_sql(data, "select url from articles")}
     assert articles == {site.base_url + page for page in PAGES}
     assert _git_status() == before  # nothing left in the repository
+
+
+def test_scrapy_crawl_without_url_says_so_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "reviews", "-s", f"REVIEWARC_DATA={tmp_path}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, result.stderr[-3000:]
+    assert "no seed URL: pass -a url=https://site.example/" in errors[0]

@@ -11,6 +11,7 @@ records what failed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -80,6 +81,24 @@ def _header(response: Response, name: bytes) -> str | None:
     return values[0].decode("latin-1") if values and values[0] else None
 
 
+class NoSeedError(ValueError):
+    """The spider was started without a seed URL: a user's mistake, told in one line."""
+
+
+def _report_in_one_line(error: Exception) -> None:
+    """Log ``error`` as one line. Scrapy leaves an error raised while the spider is built on
+    the crawl's asyncio task, for asyncio to report with its traceback ("Task exception was
+    never retrieved"); the error is retrieved here instead. The crawl fails all the same
+    (``scrapy crawl`` exits 1)."""
+    logger.error("%s", error)
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop running: nothing will report it but the caller
+        return
+    if task is not None:
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+
 class ReviewsSpider(scrapy.Spider):
     name = "reviews"
 
@@ -93,7 +112,7 @@ class ReviewsSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.seeds = [strip_userinfo(seed) for seed in split_urls(url)]
         if not self.seeds:
-            raise ValueError("no seed URL: pass -a url=https://site.example/")
+            raise NoSeedError("no seed URL: pass -a url=https://site.example/")
         self.article_pattern = re.compile(article_pattern) if article_pattern else None
         self.source = source
         self.scope = Scope.from_seeds(self.seeds)
@@ -103,7 +122,11 @@ class ReviewsSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ReviewsSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        try:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except NoSeedError as e:
+            _report_in_one_line(e)
+            raise
         config = ReviewarcConfig.of(crawler)
         spider.config = config
         spider.guard = TrapGuard(
