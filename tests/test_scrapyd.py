@@ -68,10 +68,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _environment() -> dict[str, str]:
-    """This environment without Scrapy's project variables: the egg alone names the settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+def _environment(home: Path) -> dict[str, str]:
+    """This environment without Scrapy's project variables (the egg alone names the
+    settings), and ``home`` for HOME: no ~/.scrapyd.conf or ~/.scrapy.cfg of the machine's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY_", "XDG_CONFIG"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["HOME"] = str(home)
     return env
 
 
@@ -94,7 +96,7 @@ def scrapyd(home: Path, attempts: int = 3) -> Iterator[Scrapyd]:
         with (home / "scrapyd.log").open("w") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "scrapyd"],
-                cwd=home, env=_environment(), stdout=log, stderr=subprocess.STDOUT,
+                cwd=home, env=_environment(home), stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         server = Scrapyd(process, f"http://127.0.0.1:{port}/", home)
         try:
@@ -165,7 +167,7 @@ def test_deploy_and_schedule_under_scrapyd(site: FixtureServer, tmp_path: Path) 
         files = set(project.iterdir())
         deployed = subprocess.run(
             [str(BIN / "scrapyd-deploy"), "test"],
-            cwd=project, env=_environment(), capture_output=True, text=True, timeout=120,
+            cwd=project, env=_environment(home), capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         # scrapyd-deploy exits 0 even when Scrapyd refuses the egg: its answer says.
         assert deployed.returncode == 0, deployed.stderr[-3000:]
