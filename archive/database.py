@@ -337,6 +337,16 @@ class ArchiveDB:
                 for url, kind, reason in failures
             )  # fmt: skip
 
+    def add_failure_once(self, url: str, kind: str, reason: str) -> None:
+        """A failure of no crawl (``reprocess``), unless the same one is already recorded:
+        reading the same files again adds no rows."""
+        found = self.db.execute(
+            "select 1 from failures where crawl_id is null and url = ? and kind = ? and reason = ?",
+            [url, kind, reason],
+        ).fetchone()
+        if not found:
+            self.add_failure(url, kind, reason)
+
     def add_failure(
         self,
         url: str,

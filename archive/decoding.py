@@ -1,4 +1,14 @@
-"""Undo a response's Content-Encoding with a cap on the output (no decompression bombs)."""
+"""Undo a response's Transfer-Encoding and Content-Encoding, with a cap on the output (no
+decompression bombs).
+
+Archives written by other tools keep what the server sent in different ways: wget, warcio's
+``capture_http``, warcprox and jwarc store a chunked body with its chunk framing, as sent;
+Nutch (ClueWeb09) stores the body already decoded under its ``Content-Encoding: gzip``. A
+payload is read as it is actually stored: chunks are joined when they parse as chunks
+(warcio's :class:`~warcio.bufferedreaders.ChunkedDataReader`, which gives the bytes as they
+are otherwise), and a body that a coding does not fit but that is plainly not coded (no gzip
+magic number, or markup) is taken as it is.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +16,7 @@ import zlib
 from io import BytesIO
 
 import brotlicffi
+from warcio.bufferedreaders import ChunkedDataReader
 
 from archive.errors import ArchiveError
 
@@ -53,6 +64,28 @@ def unbrotli(data: bytes, max_size: int = 0) -> bytes:
     return out.getvalue()
 
 
+def dechunk(body: bytes) -> bytes:
+    """``body`` with its chunked transfer coding removed, or as it is when it is not chunked
+    (a tool that stored the joined body but kept the header)."""
+    return ChunkedDataReader(BytesIO(body)).read()
+
+
+def _plainly_uncoded(body: bytes, coding: str) -> bool:
+    """A body sent as ``coding`` that holds no such thing: stored decoded by the archiver."""
+    if coding in ("gzip", "x-gzip") and body[:2] != b"\x1f\x8b":
+        return True
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
+def decode_payload(body: bytes, headers: dict[str, str], max_size: int = 0) -> bytes:
+    """A stored HTTP payload as the page's bytes: the transfer coding undone (``chunked``,
+    as some archivers store it), then its content codings (:func:`decode_body`). ``headers``
+    has lower-case names."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = dechunk(body)
+    return decode_body(body, headers.get("content-encoding"), max_size)
+
+
 def decode_body(body: bytes, content_encoding: str | None, max_size: int = 0) -> bytes:
     """``body`` with its content codings removed (gzip, deflate, br; last applied first).
     Unknown codings are left as they are."""
@@ -71,5 +104,7 @@ def decode_body(body: bytes, content_encoding: str | None, max_size: int = 0) ->
             else:
                 break
         except (zlib.error, brotlicffi.error) as e:
+            if _plainly_uncoded(body, coding):
+                break
             raise ArchiveError(f"cannot decode {coding} body: {e}") from e
     return body

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 
 from archive.database import LastResponse
-from archive.decoding import decode_body
+from archive.decoding import decode_payload
 from archive.warc_reader import locate, read_record
 
 
@@ -52,7 +52,7 @@ def shown_page(
     if record_type == "response":
         if not 200 <= status < 300 or payload is None:
             return None
-        return ShownPage(headers, decode_body(payload, headers.get("content-encoding"), max_size))
+        return ShownPage(headers, decode_payload(payload, headers, max_size))
     if original is None or status not in (200, 304):
         return None
     stored = read_record(locate(warc_dir, original.warc_file), original.warc_offset)
@@ -60,6 +60,7 @@ def shown_page(
         shown = headers
     else:
         shown = {"content-type": original.content_type or "text/html"}
-        if stored.http_headers.get("content-encoding"):
-            shown["content-encoding"] = stored.http_headers["content-encoding"]
-    return ShownPage(shown, decode_body(stored.payload, shown.get("content-encoding"), max_size))
+        for name in ("content-encoding", "transfer-encoding"):
+            if stored.http_headers.get(name):
+                shown[name] = stored.http_headers[name]
+    return ShownPage(shown, decode_payload(stored.payload, shown, max_size))

@@ -40,7 +40,13 @@ from archive.database import ArchiveDB
 from archive.datadir import DataDir
 from archive.errors import ArchiveError
 from archive.shown import shown_page
-from archive.warc_reader import StoredRecord, iter_records, warcinfo_fields
+from archive.warc_reader import (
+    StoredRecord,
+    is_archive_name,
+    iter_records,
+    unreadable_reason,
+    warcinfo_fields,
+)
 from archive.warc_writer import RecordRef
 from pipelines.canonical import CanonicalWaits, canonical_elsewhere
 from pipelines.page import PageInput, is_html_page
@@ -56,6 +62,10 @@ ARTICLE_PATTERN_FIELD = "article-pattern"
 MAX_BODY = 32 * 1024 * 1024
 #: Pages in the pool at once.
 WINDOW = 32
+#: ``failures.kind`` of a WARC file or record that cannot be read (or is cut short).
+WARC_FAILURE = "warc"
+#: ``failures.kind`` of a page that could not be decoded or analyzed.
+EXTRACTION_FAILURE = "extraction"
 
 
 @dataclass
@@ -67,6 +77,13 @@ class ReprocessResult:
     articles_new: int = 0
     versions_new: int = 0
     failures: list[str] = field(default_factory=list)
+
+
+def _fail(archive: ArchiveDB, result: ReprocessResult, kind: str, url: str, reason: str) -> None:
+    """A problem said once (``result.failures``, one line) and kept as a ``failures`` row,
+    not again when the same file is read again."""
+    result.failures.append(f"{url}: {reason}")
+    archive.add_failure_once(url, kind, reason)
 
 
 @dataclass
@@ -83,7 +100,12 @@ class _Capture:
 
 
 def _files(warc_dir: Path, skip: set[str]) -> list[Path]:
-    return [p for p in sorted(warc_dir.glob("*.warc.gz")) if p.name not in skip]
+    """The WARC and ARC files of ``warc_dir`` (gzipped or not), in name order."""
+    return [
+        p
+        for p in sorted(warc_dir.iterdir())
+        if is_archive_name(p.name) and p.is_file() and p.name not in skip
+    ]
 
 
 class _FileReader:
@@ -97,10 +119,16 @@ class _FileReader:
         #: Redirect targets (clean) to the URLs that redirected there, in this file.
         self.redirected_from: dict[str, set[str]] = defaultdict(set)
         self.added: set[str] = set()  # record ids of the captures added from this file
+        #: Where the next record starts: the end of the last one read whole.
+        self.position = 0
 
     def captures(self) -> Iterator[_Capture]:
         for record in iter_records(self.path):
             self.result.records += 1
+            self.position = max(self.position, record.offset + record.length)
+            if record.truncated is not None:
+                self._cut_short(record)
+                continue
             if record.record_type == "warcinfo":
                 value = warcinfo_fields(record).get(ARTICLE_PATTERN_FIELD)
                 self.pattern = re.compile(value) if value else None
@@ -111,6 +139,18 @@ class _FileReader:
                 if capture is not None:
                     yield capture
 
+    def _cut_short(self, record: StoredRecord) -> None:
+        """A record holding fewer bytes than its header says is neither indexed nor read:
+        its page would be shown, and replayed, as if whole."""
+        url = record.header("WARC-Target-URI") or self.path.name
+        block = len(record.http_head) + len(record.payload)
+        reason = (
+            f"{self.path.name} at offset {record.offset}: {record.record_type} record cut "
+            f"short ({block} of {record.truncated} bytes)"
+        )
+        logger.info("%s: %s", url, reason)
+        _fail(self.archive, self.result, WARC_FAILURE, url, reason)
+
     def _request(self, record: StoredRecord) -> None:
         """The crawl writes an exchange's request record after its response's."""
         response_id = record.header("WARC-Concurrent-To")
@@ -119,6 +159,10 @@ class _FileReader:
 
     def _capture(self, record: StoredRecord) -> _Capture | None:
         url = record.header("WARC-Target-URI") or ""
+        if not url:
+            reason = f"{self.path.name} at offset {record.offset}: record has no WARC-Target-URI"
+            _fail(self.archive, self.result, WARC_FAILURE, self.path.name, reason)
+            return None
         status, headers = record.http_status, record.http_headers
         original = self.archive.response_of_record(record.header("WARC-Refers-To"))
         row = capture_row(
@@ -160,7 +204,7 @@ class _FileReader:
                                headers=headers, payload=record.payload, original=original,
                                max_size=MAX_BODY)  # fmt: skip
         except (ArchiveError, OSError, ValueError) as e:
-            self.result.failures.append(f"{url}: {e}")
+            _fail(self.archive, self.result, EXTRACTION_FAILURE, url, str(e))
             return _Capture(capture_id, row.fetched_at, here, None)
         if shown is None or not is_html_page(shown.content_type, shown.body):
             return _Capture(capture_id, row.fetched_at, here, None)
@@ -197,6 +241,7 @@ class _Storer:
     waits for that URL's capture, as in the crawl) and :class:`pipelines.store.PageStore`."""
 
     def __init__(self, archive: ArchiveDB, result: ReprocessResult) -> None:
+        self.archive = archive
         self.store = PageStore(archive, in_transaction=True)
         self.result = result
         self.waits: CanonicalWaits[tuple[_Capture, Article]] = CanonicalWaits()
@@ -219,7 +264,7 @@ class _Storer:
             return None
         self.result.pages += 1
         if isinstance(analysis, ExtractionTimeout | ExtractionFailed):
-            self.result.failures.append(f"{capture.page.url}: {analysis}")
+            _fail(self.archive, self.result, EXTRACTION_FAILURE, capture.page.url, str(analysis))
             return None
         if isinstance(analysis, BaseException):
             raise analysis
@@ -278,6 +323,7 @@ async def _index_file(
     path: Path, archive: ArchiveDB, pool: ExtractionPool, result: ReprocessResult
 ) -> None:
     storer = _Storer(archive, result)
+    records_before = result.records
     # A window of pages in the pool: workers stay busy while results are stored in order.
     window: deque[tuple[_Capture, asyncio.Future | None]] = deque()
 
@@ -290,19 +336,24 @@ async def _index_file(
                 analysis = e
             storer.handled(capture, analysis)
 
+    reader = _FileReader(path, archive, result)
     try:
-        for capture in _FileReader(path, archive, result).captures():
+        for capture in reader.captures():
             future = None
             if capture.page is not None:
                 future = asyncio.ensure_future(pool.analyze(capture.page))
             window.append((capture, future))
             await drain(keep=WINDOW)
     except UNREADABLE as e:
-        # A broken file (bad gzip members, a record that is not one): what was read before
-        # the break is indexed, the rest is said, the next file goes on.
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        logger.warning("%s is unreadable past this point: %s", path.name, reason)
-        result.failures.append(f"{path.name}: unreadable WARC record: {reason}")
+        # A broken file (bad gzip members, a record that is not one, not a WARC at all):
+        # what was read before the break is indexed, the rest is said, the next file goes on.
+        reason = f"{path.name} at offset {reader.position}: unreadable: {unreadable_reason(e)}"
+        logger.info("%s", reason)
+        _fail(archive, result, WARC_FAILURE, path.name, reason)
+    else:
+        if reader.position == 0 and result.records == records_before:
+            reason = f"{path.name}: empty file, no records"
+            _fail(archive, result, WARC_FAILURE, path.name, reason)
     await drain(keep=0)
     storer.finish()
 
@@ -318,7 +369,9 @@ def reprocess(
     datadir.create()
     datadir.lock()
     try:
-        pool = ExtractionPool(workers)  # its workers start while the archive is opened
+        files = _files(datadir.warc_dir, set())
+        # Its workers start while the archive is opened; none when there is nothing to read.
+        pool = ExtractionPool(workers if files else 0)
         try:
             archive = ArchiveDB.open(datadir.db_path)
         except BaseException:

@@ -140,7 +140,7 @@ def reprocess_damaged(tmp_path: Path) -> None:
     result = run_reviewarc("reprocess", "--data", str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stdout + result.stderr
-    assert "unreadable WARC record" in result.stdout + result.stderr
+    assert "unreadable: not a WARC or ARC record" in result.stdout + result.stderr
     crawl = Crawl(result, tmp_path, None)  # type: ignore[arg-type]
     assert [r["url"] for r in crawl.sql("select url from captures")] == [
         "http://elsewhere.test/kept"
