@@ -13,7 +13,9 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
+import queue
 import threading
+import time
 from collections.abc import Callable
 
 import pebble
@@ -37,6 +39,11 @@ def analyze(page: PageInput) -> PageAnalysis:
     from pipelines.extraction import analyze_page
 
     return analyze_page(page)
+
+
+def _worker_ready(ready: multiprocessing.queues.Queue) -> None:
+    """Each worker's first act: say it is up (it has read its start-up data)."""
+    ready.put(os.getpid())
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
@@ -76,9 +83,16 @@ class ExtractionPool:
         self.function = function
         self._pool: pebble.ProcessPool | None = None
         if self.workers > 0:
+            context = _context()
+            #: One message from each worker that is up: close() waits for them, since a
+            #: worker still reading its start-up data when the pool's semaphores are gone
+            #: prints a traceback (``SemLock._rebuild``: FileNotFoundError) to the terminal.
+            self._ready = context.Queue()
             self._pool = pebble.ProcessPool(
                 max_workers=self.workers,
-                context=_context(),
+                initializer=_worker_ready,
+                initargs=(self._ready,),
+                context=context,
             )
             # Start the workers now, from a thread: starting them waits for the forkserver to
             # have loaded pipelines.worker_warmup (a second or so), which must not stall the
@@ -121,9 +135,22 @@ class ExtractionPool:
         except pebble.ProcessExpired as e:
             raise ExtractionFailed(f"extraction worker died: {e}") from e
 
+    def _wait_for_workers(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for _ in range(self.workers):
+            try:
+                self._ready.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return
+
     def close(self) -> None:
         if self._pool is not None:
             concurrent.futures.wait([self._started], timeout=30)
+            started = self._started
+            if started.done() and not started.cancelled() and started.exception() is None:
+                self._wait_for_workers(timeout=30)
             self._pool.stop()
             self._pool.join(timeout=10)
             self._pool = None
+            self._ready.close()
+            self._ready.join_thread()
