@@ -6,9 +6,10 @@ import difflib
 import itertools
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from sqlite_utils import Database
 from w3lib.url import safe_url_string
@@ -19,11 +20,24 @@ HIGHLIGHT = ("**", "**")
 #: Hangul, kana and CJK ideographs. Korean attaches particles to words and Japanese and
 #: Chinese do not separate words, so such a query term also matches as a word prefix.
 _CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
-_BARE_TERM = re.compile(r'(?<![\w"*])([^\s"()*:^+-][^\s"()*:^]*)(?![\w"*])')
+#: What FTS5 reads as operators when written in capitals; ``NEAR`` only before ``(``.
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+#: The columns of ``articles_fts``, usable as ``title:word``.
+_COLUMNS = ("title", "text")
+#: A piece of a query: a "phrase" (``""`` inside it is a quote; unterminated: to the end)
+#: with an optional prefix ``*``, a parenthesis or a bare run.
+_PIECE = re.compile(r'\s+|"(?:[^"]|"")*(?:"|$)\*?|[()]|[^\s"()]+')
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"?(\*?)')
+_COLUMN_FILTER = re.compile(r"(title|text):", re.IGNORECASE)
+_BAREWORD = re.compile(r"\w+")
+#: A character the tokenizer (unicode61) keeps: a term without one searches for nothing.
+_TOKEN_CHAR = re.compile(r"[^\W_]")
+#: The text between two highlights, when it holds no word: the highlights are merged.
+_BETWEEN_HIGHLIGHTS = re.compile(re.escape(HIGHLIGHT[1]) + r"([^\w*]*)" + re.escape(HIGHLIGHT[0]))
 
 
 class SearchQueryError(ArchiveError):
-    """The query is not valid FTS5 syntax."""
+    """Nothing can be searched for in the query."""
 
 
 @dataclass(frozen=True)
@@ -40,23 +54,115 @@ class Hit:
     rank: float
 
 
+def _quoted(term: str, prefix: bool = False) -> str:
+    return '"' + term.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def _term(text: str) -> str:
+    """One bare term as FTS5 reads it: a plain word as it is (a CJK word widened to a prefix,
+    ``영화`` -> ``영화*``), anything with punctuation in it (``Nan-young``, ``it's``, ``C++``,
+    ``re:birth``) as a phrase of its words; empty when it has no word at all."""
+    prefix = text.endswith("*")
+    body = text.rstrip("*")
+    if not _TOKEN_CHAR.search(body):
+        return ""
+    prefix = prefix or bool(_CJK.search(body))
+    if _BAREWORD.fullmatch(body):
+        return body + ("*" if prefix else "")
+    return _quoted(body, prefix)
+
+
+def _phrase(piece: str) -> str:
+    """A ``"phrase"`` as typed (maybe unterminated, maybe ending in ``*``), well formed."""
+    phrase = _PHRASE.fullmatch(piece)
+    assert phrase is not None  # as _PIECE found it
+    body = phrase.group(1).replace('""', '"')
+    return _quoted(body, bool(phrase.group(2))) if _TOKEN_CHAR.search(body) else ""
+
+
+def _translated(query: str) -> str:
+    """``query`` with its operators, phrases, parentheses, ``NEAR(...)`` and ``title:``/``text:``
+    filters kept and every other term made a valid FTS5 term (:func:`_term`)."""
+    pieces = _PIECE.findall(query)
+    out: list[str] = []
+    near = False
+    for i, piece in enumerate(pieces):
+        following = pieces[i + 1] if i + 1 < len(pieces) else ""
+        if piece.isspace():
+            out.append(" ")
+        elif piece.startswith('"'):
+            out.append(_phrase(piece))
+        elif piece in ("(", ")"):
+            near = near and piece == "("  # a NEAR group ends at its parenthesis
+            out.append(piece)
+        elif piece == "NEAR" and following == "(":
+            near = True
+            out.append(piece)
+        elif piece in _OPERATORS:
+            out.append(piece)
+        elif near and "," in piece:  # NEAR(a b, 5): the comma before the distance
+            out.append(", ".join(_term(part) for part in piece.split(",")))
+        elif (column := _COLUMN_FILTER.match(piece)) and (rest := _term(piece[column.end() :])):
+            out.append(column.group(1).lower() + ":" + rest)
+        elif _COLUMN_FILTER.fullmatch(piece) and following[:1] in ('"', "("):
+            out.append(piece.lower())
+        else:
+            out.append(_term(piece))
+    return "".join(out).strip()
+
+
+def _plain_words(query: str) -> str:
+    """``query`` as plain words, each a term (:func:`_term`); operators and quotes ignored."""
+    words = (_term(w) for w in re.split(r'[\s"()]+', query) if w not in _OPERATORS)
+    return " ".join(w for w in words if w)
+
+
+_scratch = threading.local()
+
+
+def _valid(expression: str) -> bool:
+    """Whether FTS5 accepts ``expression`` as a MATCH over ``articles_fts``' columns."""
+    con = getattr(_scratch, "con", None)
+    if con is None:
+        con = _scratch.con = sqlite3.connect(":memory:", check_same_thread=False)
+        con.execute(f"create virtual table probe using fts5({', '.join(_COLUMNS)})")
+    try:
+        con.execute("select rowid from probe where probe match ?", [expression]).fetchall()
+    except sqlite3.Error:
+        return False
+    return True
+
+
 def fts_query(query: str) -> str:
-    """The user's FTS5 query, with bare CJK terms made prefix terms (``영화`` -> ``영화*``)."""
+    """The FTS5 MATCH expression for what a person typed, for ``reviewarc search`` and the web
+    view alike.
 
-    def widen(match: re.Match[str]) -> str:
-        term = match.group(1)
-        if term.upper() in ("AND", "OR", "NOT", "NEAR") or not _CJK.search(term):
-            return term
-        return term + "*"
+    Operators work as FTS5 has them (``"phrase"``, ``OR``, ``AND``, ``NOT``, ``prefix*``,
+    parentheses, ``NEAR(a b, N)``, ``title:`` and ``text:``); a bare term with punctuation in
+    it is a phrase of its words (``Nan-young`` -> ``"Nan-young"``, never a column filter or
+    ``NOT``); a bare CJK term is also a prefix (``영화`` -> ``영화*``). A query that is still
+    not valid FTS5 (an unbalanced quote or parenthesis, a dangling ``OR``) is searched as
+    plain words. Raises :class:`SearchQueryError` when there is no word to search for.
+    """
+    for expression in (_translated(query), _plain_words(query)):
+        if expression and _valid(expression):
+            return expression
+    raise SearchQueryError(
+        f"nothing to search for in {query!r}: type one or more words, "
+        '"a phrase", or word* for a prefix'
+    )
 
-    parts = re.split(r'("[^"]*")', query)  # leave "phrases" alone
-    return "".join(p if p.startswith('"') else _BARE_TERM.sub(widen, p) for p in parts)
+
+def merge_highlights(snippet: str) -> str:
+    """``snippet`` with highlights next to each other (only spaces or punctuation between)
+    made one: ``**slow** **burn**`` -> ``**slow burn**``."""
+    return _BETWEEN_HIGHLIGHTS.sub(r"\1", snippet)
 
 
 def search(db: Database, query: str, limit: int = 20) -> list[Hit]:
-    """Articles matching ``query``, best match first (bm25, title weighted 5x)."""
-    if not query.strip():
-        raise SearchQueryError("empty query")
+    """Articles matching ``query`` (see :func:`fts_query`), best match first (bm25, title
+    weighted 5x)."""
+    expression = fts_query(query)
     sql = """
         select a.url, a.title, a.site_name, a.published, a.author, a.language,
                a.rating_value, a.rating_best,
@@ -67,12 +173,12 @@ def search(db: Database, query: str, limit: int = 20) -> list[Hit]:
         order by rank limit ?
     """
     try:
-        rows = db.execute(sql, [*HIGHLIGHT, fts_query(query), limit]).fetchall()
+        rows = db.execute(sql, [*HIGHLIGHT, expression, limit]).fetchall()
     except sqlite3.OperationalError as e:
         raise SearchQueryError(f"invalid search query {query!r}: {e}") from e
     if not rows and _CJK.search(query):
         rows = _substring_search(db, query, limit)
-    return [Hit(*row) for row in rows]
+    return [Hit(*row[:8], merge_highlights(row[8]), row[9]) for row in rows]
 
 
 def _substring_search(db: Database, query: str, limit: int) -> list[tuple]:
@@ -98,8 +204,10 @@ def _cut(text: str, term: str, width: int = 60) -> str:
 
 def url_forms(url: str) -> list[str]:
     """``url`` as given, as stored (percent-encoded, as a browser's address bar hides it), and
-    each with or without a trailing slash: the forms a user may paste for one page."""
-    forms = dict.fromkeys([url.strip(), safe_url_string(url.strip())])
+    each with or without a trailing slash: the forms a user may paste for one page. Without
+    its ``#fragment``, which is never part of a captured URL (``page/#comments`` is ``page/``)."""
+    url = urldefrag(url.strip()).url
+    forms = dict.fromkeys([url, safe_url_string(url)])
     for form in list(forms):
         path = urlsplit(form).path
         if not urlsplit(form).query and path not in ("", "/"):

@@ -14,9 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-import sqlite3
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,12 +24,12 @@ import markupsafe
 from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
-from datasette.utils import add_cors_headers, escape_fts, tilde_encode
+from datasette.utils import add_cors_headers, tilde_encode
 from datasette.utils.asgi import Base400, Response
 from datasette.views.base import DatasetteError
 
 from archive.replay import COLLECTION, timestamp14
-from archive.search import HIGHLIGHT, fts_query
+from archive.search import HIGHLIGHT, SearchQueryError, fts_query, merge_highlights
 
 logger = logging.getLogger(__name__)
 
@@ -111,31 +109,15 @@ def _normalize_base(replay_base: str, port: int | None) -> str:
 
 # -- search ------------------------------------------------------------------------------
 
-_scratch = threading.local()
-
-
-def _valid_fts5(query: str) -> bool:
-    con = getattr(_scratch, "con", None)
-    if con is None:
-        con = _scratch.con = sqlite3.connect(":memory:", check_same_thread=False)
-        con.execute("create virtual table probe using fts5(title, text)")
-    try:
-        con.execute("select rowid from probe where probe match ?", [query]).fetchall()
-    except sqlite3.Error:
-        return False
-    return True
-
 
 def search_query(query: str | None) -> str:
-    """An FTS5 MATCH expression for what a user typed, as ``reviewarc search`` reads it
-    (words, ``"phrases"``, ``OR``, ``NOT``, ``prefix*``, CJK terms as prefixes); text that is
-    not valid FTS5 syntax is searched for word by word; an empty query matches nothing."""
-    if not query or not query.strip():
+    """The FTS5 MATCH expression for what a user typed, read as ``reviewarc search`` reads it
+    (:func:`archive.search.fts_query`); a query with nothing to search for matches nothing.
+    Registered for the canned ``search`` query and, as ``escape_fts``, the table search box."""
+    try:
+        return fts_query(query or "")
+    except SearchQueryError:
         return '""'
-    widened = fts_query(query)
-    if _valid_fts5(widened):
-        return widened
-    return escape_fts(query) or '""'
 
 
 # -- metadata ----------------------------------------------------------------------------
@@ -185,9 +167,12 @@ order by last_change desc""",
         "search": {
             "title": "Search reviews",
             "description": "Full-text search, best match first (title weighted 5x). "
-            'Understands words, "phrases", OR, NOT and prefix*.',
+            'Understands words, "phrases", OR, AND, NOT, prefix*, (parentheses), NEAR(a b) '
+            "and title:word; a word with punctuation (Nan-young, it's) is searched as written.",
             "sql": f"""select
-  a.title, snippet(articles_fts, 1, '{HIGHLIGHT[0]}', '{HIGHLIGHT[1]}', '…', 16) as snippet,
+  a.title,
+  merge_highlights(snippet(articles_fts, 1, '{HIGHLIGHT[0]}', '{HIGHLIGHT[1]}', '…', 16))
+    as snippet,
   a.site_name, a.published, a.url, {replay_sql} as replay, a.id as article_id
 from articles_fts
 join articles a on a.id = articles_fts.rowid
@@ -353,7 +338,7 @@ def _render_cell(row, value, column, table, database, datasette):
     return _url_cell(row, value, datasette, database, base)
 
 
-@hookimpl(specname="prepare_connection")
+@hookimpl(specname="prepare_connection", trylast=True)  # after Datasette's own escape_fts
 def _prepare_connection(conn, database, datasette):
     config = _config(datasette)
     if config is None:
@@ -366,6 +351,11 @@ def _prepare_connection(conn, database, datasette):
     base = config["replay_base"]
     conn.create_function("replay_url", 2, lambda url, fetched_at: replay_url(base, url, fetched_at))
     conn.create_function("search_query", 1, search_query, deterministic=True)
+    conn.create_function("merge_highlights", 1, merge_highlights, deterministic=True)
+    if database == config["database"]:
+        # The table page's search box (``?_search=``) matches ``escape_fts(:search)``: here
+        # the same reading of a query as the canned search and ``reviewarc search``.
+        conn.create_function("escape_fts", 1, search_query, deterministic=True)
 
 
 def _is_datasettes_own(result: object) -> bool:

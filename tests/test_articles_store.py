@@ -96,8 +96,9 @@ def test_search_korean_words_with_particles(store: ArticleStore) -> None:
 
 def test_fts_query_rewrite_and_errors(store: ArticleStore) -> None:
     assert fts_query('영화 "slow film" OR noir*') == '영화* "slow film" OR noir*'
+    assert fts_query('"unbalanced') == '"unbalanced"'  # searched as words (issue 16)
     with pytest.raises(SearchQueryError):
-        search(store.db, '"unbalanced')
+        search(store.db, '"!!')
 
 
 def test_url_forms_cover_what_an_address_bar_shows() -> None:

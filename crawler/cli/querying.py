@@ -27,7 +27,11 @@ from crawler.cli.common import cli, console, data_option, fail, jsonable, read_d
 def search(query: str, data_dir: Path | None, as_json: bool, limit: int) -> None:
     """Full-text search over the archived reviews, best match first.
 
-    QUERY uses SQLite FTS5 syntax: words, "exact phrases", OR, NOT, prefix*.
+    QUERY is words (all of them must match); a word with punctuation in it, such as
+    Nan-young, it's or C++, is searched as written. SQLite FTS5 operators work too:
+    "exact phrases", OR, AND, NOT, prefix*, (parentheses), NEAR(a b, 5), and title:word or
+    text:word for one column. A query FTS5 cannot read (an unbalanced quote or
+    parenthesis) is searched as plain words.
 
     Example:
 
@@ -52,7 +56,8 @@ def search(query: str, data_dir: Path | None, as_json: bool, limit: int) -> None
     for hit in hits:
         rating = f"  {hit.rating_value:g}/{hit.rating_best:g}" if hit.rating_value else ""
         console.print(f"[bold]{escape(hit.title or hit.url)}[/bold]{rating}")
-        meta = " · ".join(x for x in (hit.site_name, hit.author, hit.published) if x)
+        published = (hit.published or "")[:10]  # the date; --json has the value as stored
+        meta = " · ".join(x for x in (hit.site_name, hit.author, published) if x)
         console.print(f"  [dim]{escape(meta)}[/dim]")
         console.print(f"  {escape(hit.url)}", soft_wrap=True, highlight=False)
         snippet = escape(hit.snippet).replace("**", "\x00")
