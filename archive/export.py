@@ -5,6 +5,8 @@
   ``warc_offset`` of the capture it was extracted from.
 - :func:`export_wacz` writes a WACZ 1.1.1 package (built by py-wacz) of the closed WARC files
   with a ``pages/pages.jsonl`` listing the articles, for ReplayWeb.page and other WACZ readers.
+  Its index is py-wacz's, but for one field: a ``304`` revisit's line gives the status of the
+  response it confirmed (:class:`RevisitStatusIndexer`).
 
 Every output is written to a temporary file beside it and renamed into place, so a reader never
 sees half a file and a failed export leaves any earlier file as it was.
@@ -186,22 +188,72 @@ def write_pages(db: Database, path: Path, warc_files: Iterable[str]) -> int:
     return count
 
 
-def run_py_wacz(warcs: list[Path], pages: Path, output: Path, title: str | None) -> None:
-    """Build the WACZ at ``output`` with py-wacz, copying ``pages`` in as ``pages/pages.jsonl``."""
-    from wacz.main import main as wacz_main  # imported here: only this command needs it
+def confirmed_statuses(db: Database) -> dict[tuple[str, str], str]:
+    """For each ``304`` revisit whose original is known: (WARC file name, record offset), as
+    py-wacz's index names the record, -> the status of the response it confirmed."""
+    if not db["captures"].exists() or "refers_to_id" not in db["captures"].columns_dict:
+        return {}
+    return {
+        (warc_file, str(offset)): str(status)
+        for warc_file, offset, status in db.execute(
+            "select c.warc_file, c.warc_offset, o.status from captures c"
+            " join captures o on o.id = c.refers_to_id"
+            " where c.record_type = 'revisit' and c.status = 304"
+        )
+    }
+
+
+def revisit_status_indexer(confirmed: dict[tuple[str, str], str]) -> type:
+    """py-wacz's indexer, but a ``304`` revisit's index line gives the status ``confirmed``
+    names (the original response's) instead of ``304``.
+
+    ReplayWeb.page (wabac.js) takes a capture's status from its index line and loads no body
+    for a 304 (a null-body status), so it showed a blank page for a URL last captured by a 304.
+    With the original's status it loads the revisit record, finds the original through
+    ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date`` (the line stays ``mime:
+    warc/revisit`` and points at the revisit record, whose ``WARC-Date`` it checks against the
+    line's timestamp) and serves its payload. pywb reads the status from the record itself,
+    so it replays as before. The WARC files are packaged unchanged.
+    """
+    from wacz.waczindexer import WACZIndexer
+
+    class RevisitStatusIndexer(WACZIndexer):
+        def _do_write(self, urlkey: str, ts: str, index: dict, out: Any) -> None:
+            if index.get("mime") == "warc/revisit" and index.get("status") == "304":
+                key = (index.get("filename", ""), str(index.get("offset", "")))
+                index["status"] = confirmed.get(key, index["status"])
+            super()._do_write(urlkey, ts, index, out)
+
+    return RevisitStatusIndexer
+
+
+def run_py_wacz(
+    warcs: list[Path],
+    pages: Path,
+    output: Path,
+    title: str | None,
+    confirmed: dict[tuple[str, str], str] | None = None,
+) -> None:
+    """Build the WACZ at ``output`` with py-wacz, copying ``pages`` in as ``pages/pages.jsonl``;
+    ``confirmed``: statuses for ``304`` revisits' index lines (see :func:`confirmed_statuses`)."""
+    import wacz.main  # imported here: only this command needs it
 
     args = ["create", f"--output={output}", f"--pages={pages}", "--copy-pages"]
     args += ["--hash-type=sha256", *([f"--title={title}"] if title else [])]
     args += [str(w.resolve()) for w in warcs]
     printed = io.StringIO()
+    # py-wacz's create builds the indexer it finds in its module: ours for the call's length.
+    indexer = wacz.main.WACZIndexer
     try:
+        wacz.main.WACZIndexer = revisit_status_indexer(confirmed or {})
         with contextlib.redirect_stdout(printed):
-            status = wacz_main(args)
+            status = wacz.main.main(args)
     except SystemExit as e:  # argparse refused the arguments
         status = e.code
     except Exception as e:  # a WARC py-wacz cannot read, ...: a message, not a traceback
         raise ExportError(f"could not build the WACZ package: {e}") from e
     finally:
+        wacz.main.WACZIndexer = indexer
         for line in printed.getvalue().splitlines():
             logger.debug("py-wacz: %s", line)
     if status:
@@ -225,7 +277,7 @@ def export_wacz(
         pages = Path(tmp) / "pages.jsonl"
         count = write_pages(db, pages, [w.name for w in warcs])
         with atomic_path(output) as partial:
-            run_py_wacz(warcs, pages, partial, title)
+            run_py_wacz(warcs, pages, partial, title, confirmed_statuses(db))
     logger.info("Exported %d WARC file(s) and %d page(s) to %s", len(warcs), count, output)
     return count
 
