@@ -260,6 +260,15 @@ class ArchiveDB:
             [crawl_id],
         ).fetchall()
 
+    def latest_articles(self, limit: int = 20) -> list[tuple]:
+        """The same columns for the archive's articles, whichever crawl found them, newest
+        first."""
+        return self.db.execute(
+            "select title, author, published, rating_value, rating_best, url from articles "
+            "order by published desc limit ?",
+            [limit],
+        ).fetchall()
+
     # -- captures ------------------------------------------------------------------------
 
     def add_capture(self, row: CaptureRow) -> int:

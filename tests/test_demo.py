@@ -17,3 +17,30 @@ def test_demo_crawls_the_bundled_site(tmp_path) -> None:
     assert "reviews/the-lantern-keepers/" in urls
     assert "drafts/" not in urls
     assert warcio_check(crawl.warcs).returncode == 0
+
+
+def test_try_next_lines_work_as_pasted_and_a_second_run_says_what_is_there(tmp_path) -> None:
+    """The quick start never activates the virtual environment: every line under "Try next"
+    runs as printed, in a shell whose PATH does not have the venv; a second demo run lists
+    the reviews already archived instead of "0 reviews extracted"."""
+    import os
+    import subprocess
+
+    data = tmp_path / "demo data"  # a space: the printed commands must quote it
+    first = run_reviewarc("demo", "--data", str(data))
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = run_reviewarc("demo", "--data", str(data))
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "0 reviews extracted" not in second.stdout
+    assert "the archive holds 6" in second.stdout
+    assert "Small Hours review" in second.stdout
+    lines = second.stdout.split("Try next:\n", 1)[1].strip().splitlines()
+    assert len(lines) == 4 and any(" show http" in line for line in lines)
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    for line in lines:
+        done = subprocess.run(
+            ["bash", "-c", line], capture_output=True, text=True, cwd=tmp_path, env=env,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, (line, done.stderr[-2000:])
+        assert done.stdout.strip() or "check" in line, line

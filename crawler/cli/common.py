@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,31 @@ data_option = click.option(
     default=None,
     help=f"Data directory (default: ${ENV_VAR}, else ./reviewarc-data).",
 )
+
+
+def _same_file(a: str | None, b: Path) -> bool:
+    try:
+        return a is not None and Path(a).samefile(b)
+    except OSError:
+        return False
+
+
+def command_as_run(name: str = "reviewarc") -> str:
+    """How to type ``name`` (``reviewarc`` or a tool installed beside it, such as ``warcio``)
+    so that a printed command works when pasted: bare when the shell finds this very
+    program on PATH, else by the path it was run with (``.venv/bin/reviewarc``: the Quick
+    start never activates the virtual environment)."""
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if program is not None and program.name == "reviewarc" and program.is_file():
+        tool = program.with_name(name)
+        if _same_file(shutil.which(name), tool):
+            return name
+        if tool.is_file():
+            return shlex.quote(str(tool))
+    if shutil.which(name):
+        return name
+    module = {"reviewarc": "crawler.cli", "warcio": "warcio.cli"}.get(name, name)
+    return f"{shlex.quote(sys.executable)} -m {module}"
 
 
 def resolve(data_dir: Path | None) -> DataDir:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,15 @@ from rich.table import Table
 from archive.database import ArchiveDB
 from archive.datadir import DataDir
 from archive.errors import ArchiveError
-from crawler.cli.common import check_writable, cli, console, data_option, fail, resolve
+from crawler.cli.common import (
+    check_writable,
+    cli,
+    command_as_run,
+    console,
+    data_option,
+    fail,
+    resolve,
+)
 from crawler.items import CRAWL_ID_STAT
 
 
@@ -224,6 +233,7 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
         rows = archive.crawl_captures(crawl_id)
         failures = archive.crawl_failures(crawl_id)
         articles = archive.crawl_articles(crawl_id)
+        archived = archive.latest_articles() if not articles else []
     finally:
         archive.close()
     base = rows[0][2].split("/", 3)[:3] if rows else []
@@ -242,19 +252,24 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
         click.echo(f"{len(failures)} failure(s) recorded:")
         for kind, url, reason in failures:
             click.echo(f"  {kind:10} {url}  {reason}")
-    reviews = Table(title=f"{len(articles)} reviews extracted")
+    title = f"{len(articles)} reviews extracted"
+    if not articles and archived:  # a second run: nothing new, and the archive says so
+        title = f"No review new or changed in this crawl; the archive holds {len(archived)}"
+        articles = archived
+    reviews = Table(title=title)
     for col in ("title", "author", "published", "rating"):
         reviews.add_column(col, overflow="fold")
     for title, author, published, value, best, _ in articles:
         rating = f"{value:g}/{best:g}" if value is not None else ""
         reviews.add_row(title or "", author or "", (published or "")[:10], rating)
     console.print(reviews)
-    data = datadir.path
-    example = articles[0][5] if articles else prefix + "/"
-    click.echo(
-        "\nTry next:\n"
-        f"  reviewarc search lighthouse --data {data}\n"
-        f"  reviewarc show {example} --data {data}\n"
-        f'  reviewarc sql "select title, rating_value, rating_best from articles" --data {data}\n'
-        f"  warcio check {data}/warcs/*.warc.gz"
-    )
+    data = shlex.quote(str(datadir.path))
+    reviewarc, warcio = command_as_run("reviewarc"), command_as_run("warcio")
+    lines = [f"  {reviewarc} search lighthouse --data {data}"]
+    if articles:
+        lines.append(f"  {reviewarc} show {shlex.quote(articles[0][5])} --data {data}")
+    lines += [
+        f'  {reviewarc} sql "select title, rating_value, rating_best from articles" --data {data}',
+        f"  {warcio} check {data}/warcs/*.warc.gz",
+    ]
+    click.echo("\nTry next:\n" + "\n".join(lines))
