@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.capture_http import capture_http
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import read_sql, run_reviewarc
+from tests.conftest import REPLAY_ADDRESS, get, read_sql, replay_command, run_reviewarc, running
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "warc-samples"
 
@@ -249,6 +249,14 @@ def test_arc_uncompressed_warc_lf_heads_and_precoded_bodies_are_read(outside: Pa
     assert sum(responses(p) for p in (arc, plain, lf)) == 3
     articles = read_sql(tmp_path, "select url, title, author from articles order by url")
     assert [(a["title"], a["author"]) for a in articles] == [("Glass Tides", "Rosa Linde")] * 3
+    # replay serves each capture's bytes as stored: the ARC's, the plain WARC's
+    with running(replay_command(tmp_path), REPLAY_ADDRESS) as server:
+        for url in (
+            "http://old.example/reviews/glass-tides",
+            "http://plain.example/reviews/glass-tides",
+        ):
+            status, _, body = get(server.ports[0], f"/web/2026id_/{url}")
+            assert (status, body) == (200, PAGE), url
     # the same reading twice gives the same record ids (warcio makes random ones for ARC)
     first = read_sql(tmp_path, "select warc_record_id from captures order by url")
     (tmp_path / "archive.db").unlink()
