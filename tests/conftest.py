@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,17 @@ from archive.datadir import DataDir
 from tests.mockserver import FixtureServer, PagesServer
 
 BIN = Path(sys.executable).parent
+#: Debian's Chromium, and its flags for a headless test on a machine with a closed network
+#: (without the background-networking ones it keeps trying Google's hosts).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SECRET_AUTH = "Basic c2VjcmV0OnNlY3JldA=="
 T = TypeVar("T")
 

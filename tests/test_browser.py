@@ -5,15 +5,20 @@ with no request leaving for the original site."""
 from __future__ import annotations
 
 import os
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import SERVE_ADDRESS, Crawl, run_reviewarc, running, serve_command
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SERVE_ADDRESS,
+    Crawl,
+    run_reviewarc,
+    running,
+    serve_command,
+)
 from tests.mockserver import FixtureServer
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +50,7 @@ def test_search_then_replay_shows_the_archived_page(served) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page()

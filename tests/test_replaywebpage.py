@@ -6,7 +6,6 @@ conditional requests with 304), opened without a timestamp."""
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +16,9 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from archive.replay import timestamp14
-from tests.conftest import Crawl, run_reviewarc
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, Crawl, run_reviewarc
 from tests.mockserver import FixtureServer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Where .ci/run unpacks the npm package ``replaywebpage`` (2.5.x); REVIEWARC_REPLAYWEBPAGE
 #: names another directory holding its index.html, ui.js and sw.js.
 REPLAYWEBPAGE = Path(
@@ -130,14 +128,7 @@ def replayed_text(served: Served, url: str, tmp_path: Path) -> tuple[str, str]:
         browser = pw.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page()
