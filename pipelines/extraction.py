@@ -335,13 +335,34 @@ def stated(date: str, content: lxml.html.HtmlElement, url: str) -> bool:
     return find_date(content, **set_date_params(False), url=url) == date
 
 
+#: Lines before the title that :func:`without_heading` drops with it, at most: kickers.
+KICKER_LINES = 2
+#: A kicker (the section or kind of piece above a headline: "TV · Capsule", "Album review")
+#: has at most this many words and does not end a sentence.
+KICKER_WORDS = 5
+_SENTENCE_END = (".", "!", "?", ":", ";")
+
+
 def without_heading(text: str, *titles: str | None) -> str:
-    """The body without a first line that only repeats the page's title or headline."""
-    first, _, rest = text.partition("\n")
-    norm = " ".join(first.split()).casefold()
-    if rest and any(t and " ".join(t.split()).casefold() == norm for t in titles):
-        return rest.lstrip("\n")
+    """The body without a first line that only repeats the page's title or headline, nor
+    the kicker above it: a short line or two before the title line (:data:`KICKER_LINES`,
+    :data:`KICKER_WORDS`), where the kicker and the ``<h1>`` sit in the ``<article>``
+    outside a ``<header>`` that trafilatura would have left out."""
+    wanted = {" ".join(t.split()).casefold() for t in titles if t}
+    lines = text.split("\n", KICKER_LINES + 1)
+    for i, line in enumerate(lines[: KICKER_LINES + 1]):
+        norm = " ".join(line.split()).casefold()
+        if norm in wanted and (norm or not i):
+            rest = "\n".join(lines[i + 1 :])
+            return rest.lstrip("\n") if rest else text
+        if not _kicker(line):
+            break
     return text
+
+
+def _kicker(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= KICKER_WORDS and not line.rstrip().endswith(_SENTENCE_END)
 
 
 @dataclass

@@ -1,22 +1,35 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Crawl, run_reviewarc, warcio_check
 
 
-def test_demo_crawls_the_bundled_site(tmp_path) -> None:
-    data = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Crawl:
+    data = tmp_path_factory.mktemp("demo") / "demo"
     result = run_reviewarc("demo", "--data", str(data))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Try next" in result.stdout
-    crawl = Crawl(result, data, None)  # type: ignore[arg-type]
+    return Crawl(result, data, None)  # type: ignore[arg-type]
+
+
+def test_demo_crawls_the_bundled_site(demo: Crawl) -> None:
+    assert "Try next" in demo.result.stdout
     urls = {
-        r["url"].split("/", 3)[3] for r in crawl.sql("select url from captures where status = 200")
+        r["url"].split("/", 3)[3] for r in demo.sql("select url from captures where status = 200")
     }
     # The sitemap-only review is found; the robots-disallowed draft is not fetched.
     assert "reviews/quiet-engines/" in urls
     assert "reviews/the-lantern-keepers/" in urls
     assert "drafts/" not in urls
-    assert warcio_check(crawl.warcs).returncode == 0
+    assert warcio_check(demo.warcs).returncode == 0
+
+
+def test_demo_text_starts_with_the_body(demo: Crawl) -> None:
+    # The capsule review's kicker ("TV · Capsule") and <h1> sit in its <article> before the
+    # body, outside a <header>: neither is stored as the start of its text.
+    (row,) = demo.sql("select text from articles where url like '%/reviews/small-hours/'")
+    assert row["text"].startswith("Small Hours follows a night-shift pharmacist"), row["text"][:80]
 
 
 def test_try_next_lines_work_as_pasted_and_a_second_run_says_what_is_there(tmp_path) -> None:
