@@ -351,7 +351,7 @@ async def _index_file(
         logger.info("%s", reason)
         _fail(archive, result, WARC_FAILURE, path.name, reason)
     else:
-        if reader.position == 0 and result.records == records_before:
+        if result.records == records_before:
             reason = f"{path.name}: empty file, no records"
             _fail(archive, result, WARC_FAILURE, path.name, reason)
     await drain(keep=0)
@@ -369,9 +369,10 @@ def reprocess(
     datadir.create()
     datadir.lock()
     try:
-        files = _files(datadir.warc_dir, set())
-        # Its workers start while the archive is opened; none when there is nothing to read.
-        pool = ExtractionPool(workers if files else 0)
+        # Its workers start while the archive is opened; none when there is nothing to read
+        # (a ``.open`` file counts: recover() closes it).
+        anything = any(p.is_file() for p in datadir.warc_dir.iterdir())
+        pool = ExtractionPool(workers if anything else 0)
         try:
             archive = ArchiveDB.open(datadir.db_path)
         except BaseException:

@@ -133,7 +133,6 @@ def test_wget_warc_file_is_read_as_a_crawl_reads_the_pages(
 ) -> None:
     tmp_path = outside  # a WARC of another tool's: no warcinfo record first
     warcs = tmp_path / "warcs"
-    warcs.mkdir()
     urls = [site + p for p in PAGES]
     subprocess.run(
         ["wget", "--quiet", "--warc-file", str(warcs / "wget"), "--no-warc-keep-log",
@@ -154,7 +153,6 @@ def test_warcio_capture_http_is_read_as_a_crawl_reads_the_pages(
 ) -> None:
     tmp_path = outside  # a WARC of another tool's: no warcinfo record first
     warcs = tmp_path / "warcs"
-    warcs.mkdir()
     warc = warcs / "captured.warc.gz"
     with capture_http(str(warc)):
         for path in PAGES:
@@ -169,8 +167,10 @@ def test_warcio_capture_http_is_read_as_a_crawl_reads_the_pages(
 @pytest.fixture
 def outside() -> Iterator[Path]:
     """A data directory outside pytest's temporary tree, for WARC files broken on purpose or
-    written by others (the session's end checks every WARC file under that tree)."""
+    written by others (the session's end checks every WARC file under that tree), with its
+    ``warcs/``."""
     with tempfile.TemporaryDirectory() as path:
+        (Path(path) / "warcs").mkdir()
         yield Path(path)
 
 
@@ -216,7 +216,6 @@ HTML = http_response(PAGE, "Content-Type: text/html")
 def test_arc_uncompressed_warc_lf_heads_and_precoded_bodies_are_read(outside: Path) -> None:
     tmp_path = outside
     warcs = tmp_path / "warcs"
-    warcs.mkdir()
     arc = arc_file(
         warcs / "heritrix1.arc.gz", "http://old.example/reviews/glass-tides",
         http_response(PAGE, "Content-Type: text/html"),
@@ -267,7 +266,6 @@ def test_arc_uncompressed_warc_lf_heads_and_precoded_bodies_are_read(outside: Pa
 def test_broken_files_are_one_line_each_and_the_others_are_read(outside: Path) -> None:
     tmp_path = outside
     warcs = tmp_path / "warcs"
-    warcs.mkdir()
     good = http_response(PAGE, "Content-Type: text/html")
     whole = warc_file(tmp_path / "whole.warc.gz", [("http://cut.example/a", good)] * 2)
     # a-: cut in the middle of its second record (a crash, a copy that stopped)
@@ -341,7 +339,6 @@ def _samples() -> list[str]:
 @pytest.mark.parametrize("sample", _samples())
 def test_a_sample_of_another_tool_is_read(sample: str, outside: Path) -> None:
     tmp_path = outside
-    (tmp_path / "warcs").mkdir()
     shutil.copy(SAMPLES / sample, tmp_path / "warcs")
     result = reprocessed(tmp_path)
     assert "1 WARC file(s)" in result.stdout
