@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Crawl, run_reviewarc, warcio_check
+from tests.conftest import REPLAY_ADDRESS, Crawl, get, run_reviewarc, running, warcio_check
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +48,17 @@ def test_try_next_lines_work_as_pasted_and_a_second_run_says_what_is_there(tmp_p
     assert "the archive holds 6" in second.stdout
     assert "Small Hours review" in second.stdout
     lines = second.stdout.split("Try next:\n", 1)[1].strip().splitlines()
-    assert len(lines) == 4 and any(" show http" in line for line in lines)
+    assert len(lines) == 5 and any(" show http" in line for line in lines)
     env = {**os.environ, "PATH": "/usr/bin:/bin"}
-    for line in lines:
+    *commands, replay = lines
+    assert " replay --data " in replay
+    # replay serves until stopped: it must start and serve the page the line names
+    replay = replay.replace(" replay --data ", " replay --port 0 --data ", 1).split("  #")[0]
+    with running(["bash", "-c", f"exec {replay}"], REPLAY_ADDRESS, cwd=tmp_path, env=env) as srv:
+        page = lines[-1].split("then open http://127.0.0.1:8080/web/", 1)[1]
+        status, _, body = get(srv.ports[0], f"/web/id_/{page}")
+        assert status == 200 and b"<html" in body.lower(), status
+    for line in commands:
         done = subprocess.run(
             ["bash", "-c", line], capture_output=True, text=True, cwd=tmp_path, env=env,
             timeout=120,

@@ -263,13 +263,22 @@ def _print_demo_report(datadir: DataDir, crawl_id: int | None) -> None:
         rating = f"{value:g}/{best:g}" if value is not None else ""
         reviews.add_row(title or "", author or "", (published or "")[:10], rating)
     console.print(reviews)
+    _print_try_next(datadir, articles[0][5] if articles else None)
+
+
+def _print_try_next(datadir: DataDir, example: str | None) -> None:
+    """Commands to try on the archive, each working as pasted (see :func:`command_as_run`);
+    ``example``: a review's URL, if there is one."""
     data = shlex.quote(str(datadir.path))
     reviewarc, warcio = command_as_run("reviewarc"), command_as_run("warcio")
     lines = [f"  {reviewarc} search lighthouse --data {data}"]
-    if articles:
-        lines.append(f"  {reviewarc} show {shlex.quote(articles[0][5])} --data {data}")
+    if example:
+        lines.append(f"  {reviewarc} show {shlex.quote(example)} --data {data}")
     lines += [
         f'  {reviewarc} sql "select title, rating_value, rating_best from articles" --data {data}',
         f"  {warcio} check {data}/warcs/*.warc.gz",
     ]
+    if example:  # replay runs until Ctrl-C: last
+        replayed = f"http://127.0.0.1:8080/web/{example}"
+        lines.append(f"  {reviewarc} replay --data {data}    # then open {replayed}")
     click.echo("\nTry next:\n" + "\n".join(lines))
