@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlite_utils import Database
 
 from archive import rows
+from archive.reviews import AggregateFacts, ReviewFacts, ReviewStore
 
 
 @dataclass
@@ -34,14 +35,18 @@ class Article:
     item_reviewed_type: str | None = None
     detected_by: str | None = None
     extractor: str | None = None
+    #: Every review the page's markup states, and the aggregate ratings of its items
+    #: (their own tables: see :mod:`archive.reviews`).
+    reviews: list[ReviewFacts] = field(default_factory=list)
+    aggregates: list[AggregateFacts] = field(default_factory=list)
 
     @property
     def text_hash(self) -> str:
         return hashlib.sha1(self.text.encode("utf-8")).hexdigest()
 
 
-#: The fields stored as columns of ``articles`` (tags have their own table).
-_COLUMNS = [f for f in fields(Article) if f.name != "tags"]
+#: The fields stored as columns of ``articles`` (tags and reviews have their own tables).
+_COLUMNS = [f for f in fields(Article) if f.name not in ("tags", "reviews", "aggregates")]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -92,6 +97,7 @@ class ArticleStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.reviews = ReviewStore(db)
 
     def _id(self, table: str, key: str, value: str, extra: dict | None = None) -> int:
         row = self.db.execute(f"select id from [{table}] where [{key}] = ?", [value]).fetchone()
@@ -132,6 +138,12 @@ class ArticleStore:
                 article_id, new_article = int(existing[0]), False
                 changed = self._update(article_id, existing[1:], row, article.tags)
             new_version = self._add_version(article_id, article, text_hash, capture_id, seen_at)
+            if article.reviews or article.aggregates:
+                self.reviews.save(
+                    article.url, article.reviews, article.aggregates, capture_id=capture_id,
+                    seen_at=seen_at, article_id=article_id, site_id=site_id,
+                    site_name=article.site_name,
+                )  # fmt: skip
         return Saved(article_id, new_article, new_version, changed)
 
     def _update(

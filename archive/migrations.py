@@ -187,12 +187,145 @@ def m005_one_version_per_body(db: Database) -> None:
     db["article_versions"].create_index(["article_id", "text_hash"], unique=True)
 
 
+def m006_reviews_items(db: Database) -> None:
+    """Every review on a page and the thing each reviews, across sites (see
+    :mod:`archive.reviews` and docs/reviews.md)."""
+    db["items"].create(
+        {
+            "id": int,
+            "name": str,
+            "type": str,
+            "year": int,
+            "creator": str,  # director, artist, author or brand, as most mentions give it
+            "identifiers": str,  # JSON object: scheme -> value (imdb, musicbrainz, isbn, ...)
+            "same_as": str,  # JSON array of the sameAs URLs its mentions give
+            "mentions": int,
+            "reviews": int,
+            "sites": int,
+            "mean_score": float,
+            "min_score": float,
+            "max_score": float,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+    )
+    db["items"].create_index(["type"])
+    db["item_mentions"].create(
+        {
+            "id": int,
+            "url": str,  # the page that describes the item
+            "mention_key": str,  # the facts below, hashed: one row per way a page states it
+            "item_id": int,
+            "name": str,
+            "type": str,
+            "name_key": str,  # the name normalized for matching
+            "type_key": str,  # the type's family for matching (MusicRelease -> MusicAlbum)
+            "year": int,
+            "creators": str,  # JSON array of names
+            "creator_keys": str,  # JSON array, normalized
+            "identifiers": str,  # JSON array of "scheme:value"
+            "same_as": str,  # JSON array of URLs
+            "match_method": str,  # how it joined its item: identifier (imdb), name+type+year, ...
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+        foreign_keys=[("item_id", "items", "id")],
+    )
+    db["item_mentions"].create_index(["url", "mention_key"], unique=True)
+    db["item_mentions"].create_index(["name_key", "type_key"])
+    db["item_mentions"].create_index(["item_id"])
+    db["item_identifiers"].create(
+        {"scheme": str, "value": str, "item_id": int},
+        pk=("scheme", "value"),
+        foreign_keys=[("item_id", "items", "id")],
+    )
+    db["item_identifiers"].create_index(["item_id"])
+    db["reviews"].create(
+        {
+            "id": int,
+            "url": str,  # the page the review is on
+            "review_key": str,  # which review of that page (its @id, or author and date)
+            "kind": str,  # page: the page's own review; listed: one of a list on the page
+            "syntax": str,  # json-ld, microdata, rdfa
+            "item_id": int,
+            "mention_id": int,
+            "article_id": int,
+            "capture_id": int,  # the latest capture it was seen in
+            "site_id": int,
+            "site_name": str,
+            "author": str,
+            "published": str,
+            "headline": str,
+            "body": str,
+            "rating_text": str,  # ratingValue as the page states it: 4, "4.5", "B+", "8/10"
+            "rating_value": float,
+            "rating_best": float,
+            "rating_worst": float,
+            "scale": str,  # the scale the score was read on: 0-5, 1-10, F-A+; NULL unknown
+            "score": float,  # 0-100 on that scale; NULL when the scale is unknown
+            "score_band": str,  # 0-19, 20-39, 40-59, 60-79, 80-100
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("item_id", "items", "id"),
+            ("mention_id", "item_mentions", "id"),
+            ("article_id", "articles", "id"),
+            ("capture_id", "captures", "id"),
+            ("site_id", "sites", "id"),
+        ],
+    )
+    db["reviews"].create_index(["url", "review_key"], unique=True)
+    db["reviews"].create_index(["item_id"])
+    db["reviews"].create_index(["article_id"])
+    db["review_ratings"].create(
+        {
+            "review_id": int,
+            "capture_id": int,
+            "fetched_at": str,
+            "rating_text": str,
+            "rating_value": float,
+            "rating_best": float,
+            "rating_worst": float,
+            "score": float,
+        },
+        pk=("review_id", "capture_id"),
+        foreign_keys=[("review_id", "reviews", "id"), ("capture_id", "captures", "id")],
+    )
+    db["item_ratings"].create(
+        {
+            "mention_id": int,
+            "capture_id": int,
+            "item_id": int,
+            "url": str,
+            "fetched_at": str,
+            "rating_value": float,
+            "rating_best": float,
+            "rating_worst": float,
+            "rating_count": int,
+            "review_count": int,
+            "score": float,
+        },
+        pk=("mention_id", "capture_id"),
+        foreign_keys=[
+            ("mention_id", "item_mentions", "id"),
+            ("capture_id", "captures", "id"),
+            ("item_id", "items", "id"),
+        ],
+    )
+    db["item_ratings"].create_index(["item_id"])
+
+
 MIGRATIONS: list[Migration] = [
     m001_captures_failures_crawls,
     m002_articles,
     m003_revisits,
     m004_crawl_key,
     m005_one_version_per_body,
+    m006_reviews_items,
 ]
 
 
