@@ -49,6 +49,7 @@ from pipelines.normalize import (
 )
 from pipelines.page import PageAnalysis, PageInput
 from pipelines.requisites import base_url, requisites
+from pipelines.reviews import page_reviews
 from pipelines.structured import Structured, first_text, names, read_structured
 from pipelines.urls import absolute_url
 
@@ -467,6 +468,56 @@ def _people(values: list[str | None]) -> list[str]:
     return list(dict.fromkeys(a for a in map(clean_author, values) if a))
 
 
+#: Tags given as links (``rel="tag"``, microformats' rel-tag, as WordPress writes them), in
+#: the content: a tag cloud in a sidebar is furniture and was dropped with it.
+_TAG_LINKS = etree.XPath(
+    "//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')]"
+    "[not(contains(concat(' ', normalize-space(@rel), ' '), ' nofollow '))]/text()"
+)
+#: Separators between a page's title and its site's name: ``"X review | Orbit"``.
+_TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " · ", " :: ", " » ")
+
+
+def _site_name(
+    structured: Structured,
+    facts: _Facts,
+    meta: _LazyMetadata,
+    html_title: str | None,
+    url: str,
+) -> str | None:
+    """The site's name as the page states it: ``og:site_name``, the schema.org publisher or
+    ``isPartOf`` (of the review or article), a WebSite entity, ``application-name``,
+    trafilatura's reading, the title's suffix; the host name only when none says."""
+    named = (
+        structured.og.get("og:site_name")
+        or first_text(structured.get("publisher"))
+        or first_text(structured.get("isPartOf"))
+        or structured.website_name()
+        or facts.get("application-name")
+        or meta.get("sitename")
+        or _title_suffix(html_title)
+    )
+    host = urlsplit(url).hostname
+    if named and host and named.lower() in (host, host.removeprefix("www.")):
+        named = (
+            _title_suffix(html_title) or named
+        )  # a host name as the "name": the title's is better
+    return named or host
+
+
+def _title_suffix(title: str | None) -> str | None:
+    """``"Night Ferry review | Orbit"`` -> ``"Orbit"``: a short last part after a separator."""
+    if not title:
+        return None
+    title = " ".join(title.split())
+    for sep in _TITLE_SEPARATORS:
+        if sep in title:
+            last = title.rsplit(sep, 1)[1].strip()
+            if 0 < len(last.split()) <= 5 and len(last) <= 60:
+                return last
+    return None
+
+
 def extract_article(
     tree: lxml.html.HtmlElement, page: PageInput, structured: Structured, html_title: str | None
 ) -> tuple[Article | None, str | None]:
@@ -515,12 +566,7 @@ def extract_article(
     detected_by, reason = decide(signals, body)
     if detected_by is None:
         return None, reason
-    site_name = (
-        og.get("og:site_name")
-        or first_text((structured.article or {}).get("publisher"))
-        or meta.get("sitename")
-        or urlsplit(page.url).hostname
-    )
+    site_name = _site_name(structured, facts, meta, html_title, page.url)
     headline = first_text(structured.get("headline")) or og.get("og:title")
     text = without_heading(text, headline, html_title, facts.h1)
     title = clean_title(headline or meta.get("title") or html_title, site_name)
@@ -538,7 +584,7 @@ def extract_article(
         or facts.get("article:modified_time")
     )
     keywords = structured.get("keywords")
-    tag_values = list(facts.tags)
+    tag_values = list(facts.tags) + _TAG_LINKS(content)
     if isinstance(keywords, list):
         tag_values += [str(k) for k in keywords]
     elif keywords:
@@ -548,6 +594,7 @@ def extract_article(
     rating = structured.rating
     item = structured.item or {}
     item_types = [t for t in (item.get("@type"),) if t]
+    reviews, aggregates = page_reviews(structured, page.url)
     return (
         Article(
             url=page.url,
@@ -568,6 +615,8 @@ def extract_article(
             item_reviewed_type=first_text(item_types[0]).rsplit("/", 1)[-1] if item_types else None,
             detected_by=detected_by,
             extractor=EXTRACTOR,
+            reviews=reviews,
+            aggregates=aggregates,
         ),
         None,
     )

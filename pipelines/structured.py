@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import extruct
+from extruct.rdfa import RDFaExtractor
+from lxml import etree
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +135,9 @@ def read_rating(value: Any) -> Rating | None:
 class Structured:
     types: set[str] = field(default_factory=set)
     og: dict[str, str] = field(default_factory=dict)
+    #: The page's top-level schema.org entities, ``@graph`` members among them, each with its
+    #: ``@id`` references resolved, and the syntax that stated it (json-ld, microdata, rdfa).
+    nodes: list[tuple[str, dict]] = field(default_factory=list)
     article: dict | None = None  # the main Article/Review entity
     review: dict | None = None
     item: dict | None = None  # what the review reviews
@@ -145,6 +150,16 @@ class Structured:
     @property
     def is_not_article(self) -> bool:
         return bool(self.types & NOT_ARTICLE_TYPES) and not self.is_article
+
+    def website_name(self) -> str | None:
+        """The name of a WebSite entity the page describes (Yoast's ``@graph`` has one)."""
+        for _, node in self.nodes:
+            for entity in walk(node):
+                if "WebSite" in type_names(entity):
+                    name = first_text(entity.get("name"))
+                    if name:
+                        return name
+        return None
 
     def get(self, *keys: str) -> Any:
         """First value of ``keys`` on the review, then on the article entity."""
@@ -174,10 +189,22 @@ def read_structured(tree: Any, url: str) -> Structured:
     """Structured metadata of a parsed page (an lxml tree); never raises on bad markup."""
     data = _extracted(tree, url)
     result = Structured(og=_og(data.get("opengraph", [])))
-    entities = list(walk(data.get("json-ld", []) + data.get("microdata", [])))
+    result.nodes = [("json-ld", n) for n in resolved(graph_members(data.get("json-ld", [])))]
+    result.nodes += [("microdata", n) for n in resolved(data.get("microdata", []))]
+    result.nodes += [("rdfa", n) for n in resolved(rdfa_roots(data.get("rdfa", [])))]
+    entities = list(walk([node for _, node in result.nodes]))
     for entity in entities:
         result.types.update(type_names(entity))
+    # One of several reviews an entity lists (a shop's customer reviews) is not the page's.
+    listed = {
+        id(member)
+        for entity in entities
+        if isinstance(reviews := entity.get("review"), list) and len(reviews) > 1
+        for member in reviews
+    }
     for entity in entities:
+        if id(entity) in listed:
+            continue
         kinds = set(type_names(entity))
         if result.review is None and kinds & REVIEW_TYPES:
             result.review = entity
@@ -190,9 +217,14 @@ def read_structured(tree: Any, url: str) -> Structured:
     return result
 
 
+#: Is there RDFa to read (an element with ``typeof``)? extruct's RDFa reader (pyRdfa) takes
+#: longer than the rest of its work, and pages without it are most pages.
+_HAS_RDFA = etree.XPath("boolean(//*[@typeof])")
+
+
 def _extracted(tree: Any, url: str) -> dict[str, Any]:
     try:
-        return extruct.extract(
+        data = extruct.extract(
             tree,
             base_url=url,
             syntaxes=["json-ld", "microdata", "opengraph"],
@@ -202,13 +234,32 @@ def _extracted(tree: Any, url: str) -> dict[str, Any]:
     except Exception as e:  # broken JSON-LD or markup must not lose the page
         logger.debug("No structured data from %s: %s", url, e)
         return {}
+    if _HAS_RDFA(tree):
+        data["rdfa"] = _rdfa(tree, url)
+    return data
+
+
+def _rdfa(tree: Any, url: str) -> list[dict]:
+    """extruct's RDFa reading, which needs the page parsed by its own DOM-building parser:
+    the tree is serialized for it (only pages with RDFa pay for that)."""
+    try:
+        html = etree.tostring(tree, encoding="utf-8", method="html")
+        return RDFaExtractor().extract(html, base_url=url)
+    except Exception as e:  # pyRdfa on broken markup
+        logger.debug("No RDFa from %s: %s", url, e)
+        return []
 
 
 def _nested_review(result: Structured, entities: list[dict]) -> None:
-    """A Product or Movie carrying its review: that review, and the entity as its item."""
+    """A Product or Movie carrying its review: that review, and the entity as its item. (An
+    entity listing several reviews, as a shop lists its customers', has no one review that
+    is the page's; they are all in the ``reviews`` table.)"""
     for entity in entities:
         nested = entity.get("review")
-        nested = nested[0] if isinstance(nested, list) and nested else nested
+        if isinstance(nested, list):
+            if len(nested) > 1 and result.item is None:
+                result.item = entity  # what the page's reviews review, all of them
+            nested = nested[0] if len(nested) == 1 else None
         if isinstance(nested, dict) and nested.get("reviewRating"):
             result.review, result.item = nested, entity
             result.types.add("Review")
@@ -228,3 +279,92 @@ def _review_details(result: Structured, review: dict) -> None:
             if entity is not review and entity.get("reviewRating"):
                 result.rating = read_rating(entity["reviewRating"])
                 return
+
+
+# -- one shape for every syntax: @graph members, @id references, RDFa ----------------------
+
+#: At most this many entities are copied in when resolving ``@id`` references on one page,
+#: and references are followed this deep (a hostile graph must not grow without bound).
+MAX_RESOLVED = 5000
+MAX_DEPTH = 6
+
+
+def graph_members(items: list[Any]) -> list[dict]:
+    """JSON-LD's top-level objects, with each ``@graph`` replaced by its members."""
+    out: list[dict] = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("@graph"), list):
+            out.extend(m for m in item["@graph"] if isinstance(m, dict))
+        elif isinstance(item, dict):
+            out.append(item)
+        elif isinstance(item, list):
+            out.extend(graph_members(item))
+    return out
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"@id"} and isinstance(value["@id"], str)
+
+
+def resolved(nodes: list[dict]) -> list[dict]:
+    """``nodes`` with every ``{"@id": X}`` replaced by (a copy of) the node whose ``@id`` is
+    X, where the page has one; a node is not copied into itself."""
+    index = {
+        node["@id"]: node for node in nodes if isinstance(node.get("@id"), str) and len(node) > 1
+    }
+    if not index:
+        return nodes
+    budget = [MAX_RESOLVED]
+
+    def resolve(value: Any, path: tuple[str, ...]) -> Any:
+        if _is_reference(value):
+            target = index.get(value["@id"])
+            if target is None or value["@id"] in path or len(path) >= MAX_DEPTH or budget[0] <= 0:
+                return value
+            budget[0] -= 1
+            return resolve(target, path)
+        if isinstance(value, dict):
+            here = path + ((value["@id"],) if isinstance(value.get("@id"), str) else ())
+            return {k: resolve(v, here) if k != "@id" else v for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v, path) for v in value]
+        return value
+
+    return [resolve(node, ()) for node in nodes]
+
+
+_SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
+
+
+def _compact_rdfa(node: dict) -> dict:
+    out: dict[str, Any] = {}
+    for key, values in node.items():
+        if key == "@id":
+            out[key] = values
+        elif key == "@type":
+            out[key] = [t.rsplit("/", 1)[-1] for t in values if isinstance(t, str)]
+        elif key.startswith(_SCHEMA_PREFIXES) and isinstance(values, list):
+            found = [
+                v["@value"] if "@value" in v else {"@id": v["@id"]}
+                for v in values
+                if isinstance(v, dict) and ("@value" in v or "@id" in v)
+            ]
+            if found:
+                out[key.rsplit("/", 1)[-1]] = found[0] if len(found) == 1 else found
+    return out
+
+
+def rdfa_roots(nodes: list[dict]) -> list[dict]:
+    """extruct's RDFa (expanded JSON-LD, schema.org terms as IRIs) in the shape of its
+    JSON-LD: short property names, plain values; only the typed entities no other entity
+    refers to, each of which carries the rest once its references are resolved."""
+    compact = [_compact_rdfa(n) for n in nodes if isinstance(n, dict) and n.get("@type")]
+    compact = [n for n in compact if n.get("@type")]
+    referred = {
+        ref["@id"]
+        for node in compact
+        for value in node.values()
+        for ref in (value if isinstance(value, list) else [value])
+        if _is_reference(ref)
+    }
+    return [n for n in resolved(compact) if n.get("@id") not in referred]
