@@ -12,10 +12,10 @@ shop's link to a brand's home page is not the product's identity.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from archive.articles import valid_unicode
+from archive.names import NAME_YEAR, name_key
 from archive.reviews import ItemFacts
 from pipelines.structured import first_text, names, type_names
 
@@ -35,9 +35,6 @@ _CREATOR_KEYS = ("director", "byArtist", "author", "creator", "brand", "manufact
 _YEAR_KEYS = ("datePublished", "dateCreated", "releaseDate", "copyrightYear", "startDate",
               "productionDate", "temporalCoverage")  # fmt: skip
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_NAME_YEAR = re.compile(r"\s*[\(\[]((?:1[89]|20)\d\d)[\)\]]\s*$")
-_TRAILING_ARTICLE = re.compile(r"^(.+),\s*(the|a|an)$", re.IGNORECASE)
-_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
 #: URL patterns of identifiers: scheme -> regex whose group 1 is the value.
 _URL_IDS = (
     ("imdb", re.compile(r"imdb\.com/(?:[a-z]{2}/)?title/(tt\d{7,10})", re.I)),
@@ -57,19 +54,6 @@ _BARE_IDS = (
 _GTIN_KEYS = ("gtin", "gtin8", "gtin12", "gtin13", "gtin14")
 
 
-def name_key(name: str) -> str:
-    """A name as matching compares it: ``"Quiet Orchard, The"``, ``"THE QUIET ORCHARD"`` and
-    ``"The Quiet Orchard (2025)"`` all give ``"quiet orchard"``; accents, case, punctuation
-    and a leading article do not count."""
-    text = _NAME_YEAR.sub("", " ".join(name.split()))
-    text = _TRAILING_ARTICLE.sub(r"\2 \1", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = text.replace("&", " and ")
-    text = " ".join(re.sub(r"[^\w]+", " ", text).split())
-    return _LEADING_ARTICLE.sub("", text) or text
-
-
 def _values(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -80,7 +64,7 @@ def _year(entity: dict, name: str) -> int | None:
         match = _YEAR.search(text or "")
         if match:
             return int(match.group(1))
-    match = _NAME_YEAR.search(name)
+    match = NAME_YEAR.search(name)
     return int(match.group(1)) if match else None
 
 

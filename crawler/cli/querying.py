@@ -8,6 +8,7 @@ import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -16,7 +17,16 @@ from rich.table import Table
 from archive.database import ArchiveDB
 from archive.errors import ArchiveError
 from archive.readonly import ReadOnlyRefused
-from crawler.cli.common import cli, console, data_option, fail, jsonable, read_db, resolve
+from crawler.cli.common import (
+    cli,
+    command_as_run,
+    console,
+    data_option,
+    fail,
+    jsonable,
+    read_db,
+    resolve,
+)
 
 
 @cli.command()
@@ -69,41 +79,166 @@ def search(query: str, data_dir: Path | None, as_json: bool, limit: int) -> None
 
 
 @cli.command()
-@click.argument("url")
+@click.argument("target", metavar="URL|ITEM")
 @data_option
-@click.option("--json", "as_json", is_flag=True, help="Print the article and its history as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
 @click.option("--diff", "as_diff", is_flag=True, help="Show what changed between versions.")
-def show(url: str, data_dir: Path | None, as_json: bool, as_diff: bool) -> None:
-    """The stored article for a URL, its versions and its capture history.
+def show(target: str, data_dir: Path | None, as_json: bool, as_diff: bool) -> None:
+    """The stored article for a URL (its versions, its captures, and every review of what
+    it reviews, across sites), or one item and every review of it.
 
-    Example:
+    ITEM is an item's id (as `reviewarc items` lists it), an identifier (an IMDb id such as
+    tt0111161, a Wikidata id, an ISBN, a GTIN, a MusicBrainz id, or a sameAs URL) or the
+    item's name.
+
+    Examples:
 
         reviewarc show https://reviews.example/reviews/some-film/ --diff
+
+        reviewarc show 3
     """
+    from archive.item_queries import ItemNotFound, item_reviews
     from archive.search import article_history, version_diffs
 
     db = read_db(data_dir)
     try:
-        history = article_history(db, url)
+        is_url = "://" in target
+        history = article_history(db, target) if is_url else None
+        try:
+            item_ids = _items_of(db, target, history)
+        except ItemNotFound as e:
+            fail(str(e))
+        items = [item_reviews(db, item_id) for item_id in item_ids]
     finally:
         db.close()
-    if history is None:
-        fail(f"nothing archived for {url}")
-    if as_diff:
+    if history is None and not items:
+        fail(f"nothing archived for {target}")
+    if history is not None and as_diff:
         history["diffs"] = version_diffs(history["versions"])
     if as_json:
-        click.echo(json.dumps(history, ensure_ascii=False, indent=2, default=jsonable))
+        out = dict(history or {}, items=items) if is_url else items[0]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=jsonable))
         return
-    if history["article"] is None:
-        click.echo(f"{url} was captured but is not an article.")
-    else:
-        _print_article(history)
-    click.echo(f"{len(history['captures'])} capture(s):")
-    for c in history["captures"]:
-        click.echo(
-            f"  {c['fetched_at']}  {c['status']}  {c['record_type']}  "
-            f"{c['warc_file']}@{c['warc_offset']}"
+    if history is not None:
+        if history["article"] is None:
+            click.echo(f"{target} was captured but is not an article.")
+        else:
+            _print_article(history)
+        click.echo(f"{len(history['captures'])} capture(s):")
+        for c in history["captures"]:
+            click.echo(
+                f"  {c['fetched_at']}  {c['status']}  {c['record_type']}  "
+                f"{c['warc_file']}@{c['warc_offset']}"
+            )
+    for item in items:
+        if history is not None:
+            click.echo()
+        _print_item(item)
+
+
+def _items_of(db: Any, target: str, history: dict | None) -> list[int]:
+    """The items ``show`` shows: those reviewed on the page a URL names, or the one item
+    an id, identifier or name names."""
+    from archive.item_queries import ItemNotFound, find_item, items_on_page
+
+    if history is not None:
+        return items_on_page(db, history["url"])
+    try:
+        return [find_item(db, target)]
+    except ItemNotFound:
+        if "://" in target:
+            return []  # neither a page nor an item's URL: "nothing archived"
+        raise
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _print_item(item: dict) -> None:
+    """An item, how its mentions joined it, and every review of it across sites."""
+    facts = " · ".join(str(x) for x in (item["type"], item["year"], item["creator"]) if x)
+    console.print(f"[bold]{escape(item['name'])}[/bold]  [dim]item {item['id']}[/dim]")
+    if facts:
+        console.print(f"  {escape(facts)}", highlight=False)
+    if item["identifiers"]:
+        ids = ", ".join(f"{k} {v}" for k, v in sorted(item["identifiers"].items()))
+        console.print(f"  {escape(ids)}", highlight=False)
+    console.print(
+        f"  {item['reviews']} review(s) on {item['sites']} site(s); score mean "
+        f"{_score(item['mean_score'])}, from {_score(item['min_score'])} to "
+        f"{_score(item['max_score'])} (0-100)",
+        highlight=False,
+    )
+    for mention in item["mentions"]:
+        console.print(
+            f"  [dim]as {escape(mention['name'])!r} on {escape(mention['url'])}: "
+            f"{escape(mention['match_method'] or '')}[/dim]",
+            highlight=False,
+            soft_wrap=True,
         )
+    for r in item["reviews_list"]:
+        rating = r["rating_text"] or "no rating"
+        if r["rating_text"] and r["scale"]:
+            rating += f" on {r['scale']}"
+        scores = list(dict.fromkeys(h["score"] for h in r["history"]))
+        changed = f"  (was {', '.join(map(_score, scores[:-1]))})" if len(scores) > 1 else ""
+        who = " · ".join(x for x in (r["site_name"], r["author"], (r["published"] or "")[:10]) if x)
+        console.print(f"  [bold]{_score(r['score']):>5}[/bold]  {escape(rating)}{changed}  "
+                      f"{escape(who)}", highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(f"         {escape(r['url'])}", highlight=False, soft_wrap=True)
+    for a in item["aggregates"][-3:]:
+        console.print(
+            f"  aggregate {a['rating_value']:g}/{_score(a['rating_best'])} from "
+            f"{a['rating_count'] or a['review_count'] or '?'} rating(s) at {a['fetched_at'][:10]}"
+            f" on {escape(a['url'])}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@cli.command()
+@click.argument("query", required=False)
+@data_option
+@click.option("--type", "item_type", help="Only items of this schema.org type (Movie, Book, ...).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of items.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+def items(
+    query: str | None, data_dir: Path | None, item_type: str | None, as_json: bool, limit: int
+) -> None:
+    """The things reviewed (films, albums, books, products...), most reviewed first, each
+    with its number of reviews and sites and its mean score (0-100).
+
+    QUERY, if given, is words of the name, an identifier (tt0111161, Q42, an ISBN, a GTIN,
+    a MusicBrainz id) or the URL of a page reviewing it.
+
+    Examples:
+
+        reviewarc items
+
+        reviewarc items orchard --type Movie
+    """
+    from archive.item_queries import list_items
+
+    db = read_db(data_dir)
+    try:
+        found = list_items(db, query, item_type=item_type, limit=limit)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(f"No item matches {query!r}." if query else "No items archived yet.")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "name", "type", "year", "reviews", "sites", "mean score"):
+        table.add_column(column, overflow="fold")
+    for i in found:
+        table.add_row(str(i["id"]), i["name"], i["type"] or "", str(i["year"] or ""),
+                      str(i["reviews"]), str(i["sites"]), _score(i["mean_score"]))  # fmt: skip
+    console.print(table)
+    click.echo(f"Every review of one: {command_as_run()} show {found[0]['id']}")
 
 
 _SHOWN_FIELDS = (
