@@ -2,7 +2,11 @@
 
 - :func:`export_jsonl` and :func:`export_csv` write one record per row of ``articles``: its
   columns (less the internal ids), its ``tags``, and ``fetched_at``, ``warc_file`` and
-  ``warc_offset`` of the capture it was extracted from.
+  ``warc_offset`` of the capture it was extracted from. With ``table="reviews"``, one record
+  per review: its columns, its item's (``item_name``, ``item_type``, ``item_year``,
+  ``item_creator``, ``item_identifiers``), its capture's, and its ``ratings`` per capture;
+  with ``table="items"``, one per item, with its ``reviews`` (URL, site, author, score).
+  In CSV a list or object is a JSON text.
 - :func:`export_wacz` writes a WACZ 1.1.1 package (built by py-wacz) of the closed WARC files
   with a ``pages/pages.jsonl`` listing the articles, for ReplayWeb.page and other WACZ readers.
   Its index is py-wacz's, but for one field: a ``304`` revisit's line gives the status of the
@@ -87,6 +91,57 @@ def iter_articles(db: Database) -> Iterator[dict[str, Any]]:
         yield record
 
 
+_REVIEW_SQL = """
+select r.url, r.review_key, r.kind, r.syntax, r.site_name, r.author, r.published, r.headline,
+  r.body, r.rating_text, r.rating_value, r.rating_best, r.rating_worst, r.scale, r.score,
+  r.first_seen, r.last_seen, r.item_id, i.name as item_name, i.type as item_type,
+  i.year as item_year, i.creator as item_creator, i.identifiers as item_identifiers,
+  m.match_method, c.fetched_at, c.warc_file, c.warc_offset,
+  (select json_group_array(json_object('fetched_at', x.fetched_at, 'rating_text',
+     x.rating_text, 'score', x.score)) from (select * from review_ratings
+     where review_id = r.id order by fetched_at) x) as ratings
+from reviews r left join items i on i.id = r.item_id
+left join item_mentions m on m.id = r.mention_id
+left join captures c on c.id = r.capture_id
+order by r.item_id, r.url, r.id"""
+_ITEM_SQL = """
+select i.id as item_id, i.name, i.type, i.year, i.creator, i.identifiers, i.same_as,
+  i.reviews, i.sites, i.mean_score, i.min_score, i.max_score, i.first_seen, i.last_seen,
+  (select json_group_array(json_object('url', x.url, 'site_name', x.site_name, 'author',
+     x.author, 'rating_text', x.rating_text, 'score', x.score)) from (select * from reviews
+     where item_id = i.id order by url, id) x) as reviews_list
+from items i order by i.id"""
+#: What ``table=`` exports besides articles, and its fields holding JSON.
+_TABLES = {
+    "reviews": (_REVIEW_SQL, ("item_identifiers", "ratings")),
+    "items": (_ITEM_SQL, ("identifiers", "same_as", "reviews_list")),
+}
+TABLES = ("articles", *_TABLES)
+
+
+def _records(db: Database, table: str) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """(field names, records) of an export of ``table``."""
+    if table == "articles":
+        return export_fields(db), iter_articles(db)
+    if table not in _TABLES:
+        raise ExportError(f"cannot export {table!r}: choose one of {', '.join(TABLES)}")
+    if not db[table].exists():
+        raise ExportError(f"the database has no {table} table; is it a reviewarc archive.db?")
+    sql, json_fields = _TABLES[table]
+    cursor = db.execute(sql)
+    names = [d[0] for d in cursor.description]
+
+    def records() -> Iterator[dict[str, Any]]:
+        for row in cursor:
+            record = dict(zip(names, row, strict=True))
+            for name in json_fields:
+                if isinstance(record[name], str):
+                    record[name] = json.loads(record[name])
+            yield record
+
+    return names, records()
+
+
 def jsonl_line(record: dict[str, Any]) -> str:
     """One JSON Lines record: UTF-8 text kept as is, always exactly one line."""
     line = json.dumps(record, ensure_ascii=False)
@@ -96,37 +151,42 @@ def jsonl_line(record: dict[str, Any]) -> str:
 
 
 def csv_row(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "tags": CSV_TAG_SEPARATOR.join(record["tags"])}
+    row = {
+        k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+        for k, v in record.items()
+    }
+    if isinstance(record.get("tags"), list):
+        row["tags"] = CSV_TAG_SEPARATOR.join(record["tags"])
+    return row
 
 
-def export_jsonl(db: Database, path: str | os.PathLike[str]) -> int:
-    """Write every article to ``path`` as JSON Lines (UTF-8). Returns how many."""
+def export_jsonl(db: Database, path: str | os.PathLike[str], table: str = "articles") -> int:
+    """Write every article (or review, or item) to ``path`` as JSON Lines (UTF-8). Returns
+    how many."""
     output = check_output(path, db)
-    article_columns(db)  # fail before creating anything
+    _, records = _records(db, table)  # fails before creating anything
     count = 0
     with atomic_text(output) as fh:
-        for record in iter_articles(db):
+        for record in records:
             fh.write(jsonl_line(record))
             count += 1
-    logger.info("Exported %d article(s) to %s", count, output)
+    logger.info("Exported %d %s to %s", count, table, output)
     return count
 
 
-def export_csv(db: Database, path: str | os.PathLike[str]) -> int:
-    """Write every article to ``path`` as CSV (UTF-8, header row, ``tags`` joined by ``;``).
-
-    Returns how many articles were written.
-    """
+def export_csv(db: Database, path: str | os.PathLike[str], table: str = "articles") -> int:
+    """Write every article (or review, or item) to ``path`` as CSV (UTF-8, header row,
+    ``tags`` joined by ``;``, other lists as JSON). Returns how many were written."""
     output = check_output(path, db)
-    fields = export_fields(db)
+    fields, records = _records(db, table)
     count = 0
     with atomic_text(output, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
-        for record in iter_articles(db):
+        for record in records:
             writer.writerow(csv_row(record))
             count += 1
-    logger.info("Exported %d article(s) to %s", count, output)
+    logger.info("Exported %d %s to %s", count, table, output)
     return count
 
 

@@ -147,19 +147,31 @@ def reprocess(data_dir: Path | None, only_new: bool, workers: int | None) -> Non
     type=click.Path(dir_okay=False, path_type=Path),
     help="The articles as CSV.",
 )
+@click.option(
+    "--table",
+    type=click.Choice(["articles", "reviews", "items"]),
+    default="articles",
+    show_default=True,
+    help="What --jsonl and --csv hold: one record per article, per review (with its item and "
+    "its score per capture) or per item (with its reviews).",
+)
 @click.option("--title", help="Title of the WACZ package.")
 def export(
     data_dir: Path | None,
     wacz_file: Path | None,
     jsonl_file: Path | None,
     csv_file: Path | None,
+    table: str,
     title: str | None,
 ) -> None:
-    """Package the archive for other tools: WACZ for ReplayWeb.page, JSONL or CSV of articles.
+    """Package the archive for other tools: WACZ for ReplayWeb.page, JSONL or CSV of the
+    articles, reviews or items.
 
-    Example:
+    Examples:
 
         reviewarc export --wacz reviews.wacz --jsonl reviews.jsonl
+
+        reviewarc export --table items --csv items.csv
     """
     from archive.export import export_csv, export_jsonl, export_wacz
 
@@ -172,9 +184,9 @@ def export(
             count = export_wacz(db, datadir.warc_dir, wacz_file, title=title)
             click.echo(f"{wacz_file}: WACZ with {count} pages")
         if jsonl_file:
-            click.echo(f"{jsonl_file}: {export_jsonl(db, jsonl_file)} articles")
+            click.echo(f"{jsonl_file}: {export_jsonl(db, jsonl_file, table)} {table}")
         if csv_file:
-            click.echo(f"{csv_file}: {export_csv(db, csv_file)} articles")
+            click.echo(f"{csv_file}: {export_csv(db, csv_file, table)} {table}")
     except ArchiveError as e:
         fail(str(e))
     finally:
