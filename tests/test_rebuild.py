@@ -25,6 +25,8 @@ CRAWL_ONLY = {"crawls", "failures"}
 #: Every table a rebuild produces, as rows that name what they point at (a capture by its
 #: place in the WARC files, an article by its URL) instead of ids, which may be given in
 #: another order. ``crawl_id`` is the crawl's alone.
+#: An item named by its first mention (page and facts), not by its id.
+ITEM_OF = "(select min(url || ' ' || mention_key) from item_mentions where item_id = {})"
 TABLES = {
     "captures": """
         select c.url, c.fetched_at, c.status, c.content_type, c.record_type, c.payload_digest,
@@ -54,6 +56,40 @@ TABLES = {
     "article_tags": """
         select a.url, t.name from article_tags x join articles a on a.id = x.article_id
         join tags t on t.id = x.tag_id order by 1, 2""",
+    "items": f"""
+        select {ITEM_OF.format("i.id")} as item, i.name, i.type, i.year, i.creator,
+            i.identifiers, i.same_as, i.mentions, i.reviews, i.sites, i.mean_score,
+            i.min_score, i.max_score, i.first_seen, i.last_seen
+        from items i order by 1""",
+    "item_mentions": f"""
+        select m.url, m.mention_key, m.name, m.type, m.name_key, m.type_key, m.year,
+            m.creators, m.creator_keys, m.identifiers, m.same_as, m.match_method,
+            m.first_seen, m.last_seen, {ITEM_OF.format("m.item_id")} as item
+        from item_mentions m order by m.url, m.mention_key""",
+    "item_identifiers": f"""
+        select scheme, value, {ITEM_OF.format("item_id")} as item from item_identifiers
+        order by scheme, value""",
+    "reviews": f"""
+        select r.url, r.review_key, r.kind, r.syntax, m.mention_key, a.url as article_url,
+            c.warc_file, c.warc_offset, s.host, r.site_name, r.author, r.published,
+            r.headline, r.body, r.rating_text, r.rating_value, r.rating_best, r.rating_worst,
+            r.scale, r.score, r.score_band, r.first_seen, r.last_seen,
+            {ITEM_OF.format("r.item_id")} as item
+        from reviews r left join item_mentions m on m.id = r.mention_id
+        left join articles a on a.id = r.article_id left join captures c on c.id = r.capture_id
+        left join sites s on s.id = r.site_id
+        order by r.url, r.review_key""",
+    "review_ratings": """
+        select r.url, r.review_key, c.warc_file, c.warc_offset, x.fetched_at, x.rating_text,
+            x.rating_value, x.rating_best, x.rating_worst, x.score
+        from review_ratings x join reviews r on r.id = x.review_id
+        join captures c on c.id = x.capture_id order by 1, 2, 3, 4""",
+    "item_ratings": f"""
+        select m.url, m.mention_key, c.warc_file, c.warc_offset, x.url, x.fetched_at,
+            x.rating_value, x.rating_best, x.rating_worst, x.rating_count, x.review_count,
+            x.score, {ITEM_OF.format("x.item_id")} as item
+        from item_ratings x join item_mentions m on m.id = x.mention_id
+        join captures c on c.id = x.capture_id order by 1, 2, 3, 4""",
     "articles_fts": """
         select a.url, f.title, f.text from articles_fts f join articles a on a.id = f.rowid
         order by a.url""",
@@ -73,6 +109,23 @@ def review(title: str, words: str, canonical: str | None = None, tags: str = "")
     )
 
 
+def rated(title: str, film: dict, ratings: list[tuple[str, str]]) -> str:
+    """A film's page: the critic's review of it and readers' reviews (JSON-LD)."""
+    import json
+
+    data = {
+        "@context": "https://schema.org", "@type": "Movie", **film,
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": 3.5,
+                            "ratingCount": len(ratings)},
+        "review": [{"@type": "Review", "author": {"@type": "Person", "name": who},
+                    "datePublished": "2026-05-01", "reviewRating": {"ratingValue": value}}
+                   for who, value in ratings],
+    }  # fmt: skip
+    page = review(title, "readers weigh in on a slow film")
+    script = f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    return page.replace("</head>", script + "</head>")
+
+
 def site(base: str, edition: int) -> dict:
     pages = {
         "/r/1/": (200, {"ETag": '"one"'}, review("Still the same", "a film that holds up")),
@@ -88,6 +141,14 @@ def site(base: str, edition: int) -> dict:
         "/listing/": (200, {}, "<title>All</title>" + "".join(
             f'<h2><a href="/r/{n}/">Headline {n}</a></h2>' for n in range(1, 9))),
         "/style.css": (200, {"Content-Type": "text/css"}, "body { color: #222 }"),
+        "/films/harbour/": (200, {}, rated("Harbour Lights, readers' verdict", {
+            "name": "Harbour Lights", "dateCreated": "2024",
+            "sameAs": "https://www.wikidata.org/wiki/Q4115189"},
+            [("Reader One", "4"), ("Reader Two", "2" if edition == 1 else "3")])),
+        "/films/harbour-again/": (200, {}, rated("Harbour Lights (2024), a second look", {
+            "name": "Harbour Lights (2024)", "director": "Lee Moss"}, [("Reader Three", "5")])),
+        "/films/other/": (200, {}, rated("Some Other Film", {"name": "Harbour Lights"},
+                                         [("Reader Four", "1")])),
     }  # fmt: skip
     if edition == 2:
         pages["/r/5/"] = (200, {}, review("A new one", "only in the second crawl", tags="noir"))
@@ -138,6 +199,12 @@ def test_the_crawls_made_what_this_test_is_about(crawled_twice: Path) -> None:
     versions = [row for row in tables["article_versions"] if row[0].endswith("/r/2/")]
     assert len(versions) == 2
     assert ("jazz",) in tables["tags"]
+    # Reviews: the film's pages join one item (Wikidata id + year, and a year in its name);
+    # the page naming it only is another item; a reader's changed rating has two ratings.
+    items = {row[0]: row for row in tables["items"]}
+    assert sorted(row[8] for row in items.values()) == [1, 3], items  # reviews per item
+    changed = [row for row in tables["review_ratings"] if row[0].endswith("/films/harbour/")]
+    assert sorted({row[5] for row in changed}) == ["2", "3", "4"], changed
 
 
 def test_reprocess_rebuilds_every_table_the_crawl_wrote(
