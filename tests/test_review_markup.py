@@ -1,0 +1,123 @@
+"""The pieces of reading reviews from markup: scores on one scale, identifiers, names as
+matching compares them, and ``@id`` graphs (cycles and hostile sizes included)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archive.names import name_key
+from pipelines.extraction import analyze_page
+from pipelines.items import gtin14, isbn13, item_facts
+from pipelines.page import PageInput
+from pipelines.ratings import read_rating
+from pipelines.structured import MAX_RESOLVED, resolved
+
+
+@pytest.mark.parametrize(
+    ("rating", "scale", "score"),
+    [
+        ({"ratingValue": 4, "bestRating": 5}, "0-5", 80.0),
+        ({"ratingValue": "4", "bestRating": "5", "worstRating": "1"}, "1-5", 75.0),
+        ({"ratingValue": 3, "bestRating": 4}, "0-4", 75.0),  # a four-star scale
+        ({"ratingValue": "7,5", "bestRating": "10"}, "0-10", 75.0),
+        ({"ratingValue": "8/10"}, "0-10", 80.0),
+        ({"ratingValue": 3.5}, "0-5", 70.0),  # schema.org's default best: 5
+        ({"ratingValue": 86, "bestRating": 100}, "0-100", 86.0),
+        ({"ratingValue": "B+", "bestRating": "A+", "worstRating": "F"}, "F-A+", 75.0),
+        ({"ratingValue": "A-", "bestRating": "A"}, "F-A", 90.9),
+        ({"ratingValue": "c", "bestRating": "A+"}, "F-A+", 41.7),
+    ],
+)
+def test_scores_on_one_scale(rating: dict, scale: str, score: float) -> None:
+    facts = read_rating(rating)
+    assert facts is not None and (facts.scale, facts.score) == (scale, score)
+
+
+@pytest.mark.parametrize(
+    "rating",
+    [
+        {"ratingValue": 8},  # more than 5 and no stated best: the scale is unknown
+        {"ratingValue": "B+"},  # a grade without its scale
+        {"ratingValue": 7, "bestRating": 5},  # outside its scale
+        {"ratingValue": "two thumbs up"},
+    ],
+)
+def test_no_score_when_the_scale_is_unknown(rating: dict) -> None:
+    facts = read_rating(rating)
+    assert facts is not None and facts.score is None and facts.text
+
+
+def test_identifiers_and_names() -> None:
+    assert isbn13("0-306-40615-2") == "9780306406157"  # ISBN-10 becomes its ISBN-13
+    assert isbn13("978-0-306-40615-7") == "9780306406157"
+    assert isbn13("978-0-306-40615-8") is None  # a wrong check digit matches nothing
+    assert gtin14("4006381333931") == "04006381333931"
+    assert gtin14("4006381333932") is None
+    for spelling in ("The Quiet Orchard", "Quiet Orchard, The", "QUIET  ORCHARD (2025)",
+                     "the quiet-orchard"):  # fmt: skip
+        assert name_key(spelling) == "quiet orchard"
+    assert name_key("Amélie & Co.") == name_key("amelie and co")
+    facts = item_facts({
+        "@type": "Movie", "name": "The Quiet Orchard (2025)",
+        "sameAs": ["https://www.imdb.com/title/tt9912345/", "https://example.org/film"],
+        "director": {"@type": "Person", "name": "Inès Calloway"},
+    })  # fmt: skip
+    assert facts is not None and facts.year == 2025 and facts.creator_keys == ("ines calloway",)
+    assert facts.identifiers == (("imdb", "tt9912345"),)  # an unknown sameAs matches nothing
+    assert len(facts.same_as) == 2
+    product = item_facts({"@type": "Product", "name": "X", "mpn": "HV-A200", "gtin13": "bad"})
+    assert product is not None and product.identifiers == ()  # an MPN needs its brand
+
+
+def _page(data: object) -> PageInput:
+    body = (
+        '<!DOCTYPE html><html lang="en"><head><title>A film | Site</title>'
+        f'<script type="application/ld+json">{json.dumps(data)}</script></head><body>'
+        "<article><h1>A film</h1>"
+        + "<p>A long paragraph about a film that was reviewed at length here. </p>" * 12
+        + "</article></body></html>"
+    )
+    return PageInput(url="http://site.test/r/", body=body.encode())
+
+
+def test_id_references_with_cycles_resolve_once() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "Review", "@id": "#r", "itemReviewed": {"@id": "#m"},
+             "reviewRating": {"ratingValue": 4}, "author": {"@id": "#p"}},
+            {"@type": "Movie", "@id": "#m", "name": "Loop", "review": {"@id": "#r"}},
+            {"@type": "Person", "@id": "#p", "name": "Ana Critic", "knows": {"@id": "#p"}},
+        ],
+    }  # fmt: skip
+    article = analyze_page(_page(graph)).article
+    assert article is not None
+    assert [(r.author, r.item and r.item.name, r.rating.score) for r in article.reviews] == [
+        ("Ana Critic", "Loop", 80.0)
+    ]
+
+
+def test_a_hostile_graph_stays_bounded() -> None:
+    nodes = [{"@id": f"#n{i}", "@type": "Thing", "next": [{"@id": f"#n{j}"} for j in range(30)]}
+             for i in range(30)]  # fmt: skip
+    out = resolved(nodes)
+    copies = json.dumps(out).count('"@type"')
+    assert copies <= len(nodes) + MAX_RESOLVED
+
+
+def test_every_review_of_a_long_list_and_no_page_rating_from_it() -> None:
+    product = {
+        "@context": "https://schema.org", "@type": "Product", "name": "Lamp",
+        "aggregateRating": {"ratingValue": "3.0", "reviewCount": 40},
+        "review": [{"@type": "Review", "author": f"Reader {n}", "datePublished": "2026-01-02",
+                    "reviewRating": {"ratingValue": 1 + n % 5}} for n in range(40)],
+    }  # fmt: skip
+    article = analyze_page(_page(product)).article
+    assert article is not None and len(article.reviews) == 40
+    assert {r.kind for r in article.reviews} == {"listed"}
+    assert article.rating_value is None  # no one reader's rating is the page's
+    assert article.item_reviewed == "Lamp"
+    (aggregate,) = article.aggregates
+    assert aggregate.review_count == 40 and aggregate.rating.score == 60.0
