@@ -308,7 +308,7 @@ class ReviewStore:
         if not mentions:
             return
         names = Counter(m[2] for m in mentions)
-        name = max(mentions, key=lambda m: (names[m[2]], len(json.loads(m[9]))))[2]
+        name = max(mentions, key=lambda m: (names[m[2]], len(json.loads(m[9])), -len(m[2])))[2]
         types = Counter(m[3] for m in mentions if m[3])
         years = Counter(m[6] for m in mentions if m[6])
         creators = Counter(c for m in mentions for c in json.loads(m[7]))

@@ -61,8 +61,16 @@ def _review_fields(entity: dict, parent: dict | None, via: str | None) -> dict:
         "published": iso_date(first_text(entity.get("datePublished") or entity.get("dateCreated"))),
         "headline": _text(entity.get("name") or entity.get("headline")),
         "body": _text(entity.get("reviewBody") or entity.get("description"), _BODY_CHARS),
-        "rating": read_rating(entity.get("reviewRating")) or RatingFacts(),
+        "rating": read_rating(_rating_of(entity, item_value)) or RatingFacts(),
     }
+
+
+def _rating_of(review: dict, item: Any) -> Any:
+    """The review's ``reviewRating``, or, in misnested markup (the rating's element inside
+    the item's), the one its item carries."""
+    if review.get("reviewRating") or not isinstance(item, dict) or item.get("review"):
+        return review.get("reviewRating")
+    return item.get("reviewRating")
 
 
 def _key(fields: dict, entity: dict, url: str) -> str:

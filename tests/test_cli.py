@@ -16,7 +16,7 @@ def test_every_command_is_documented_with_an_example() -> None:
     for name, command in cli.commands.items():
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0
-        assert command.help and "Example:" in command.help, name
+        assert command.help and ("Example:" in command.help or "Examples:" in command.help), name
         assert "--data" in result.output
 
 

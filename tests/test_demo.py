@@ -48,7 +48,8 @@ def test_try_next_lines_work_as_pasted_and_a_second_run_says_what_is_there(tmp_p
     assert "the archive holds 6" in second.stdout
     assert "Small Hours review" in second.stdout
     lines = second.stdout.split("Try next:\n", 1)[1].strip().splitlines()
-    assert len(lines) == 5 and any(" show http" in line for line in lines)
+    assert len(lines) == 6 and any(" show http" in line for line in lines)
+    assert any(line.split(" --data")[0].endswith(" items") for line in lines)
     env = {**os.environ, "PATH": "/usr/bin:/bin"}
     *commands, replay = lines
     assert " replay --data " in replay

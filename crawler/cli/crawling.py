@@ -275,6 +275,7 @@ def _print_try_next(datadir: DataDir, example: str | None) -> None:
     if example:
         lines.append(f"  {reviewarc} show {shlex.quote(example)} --data {data}")
     lines += [
+        f"  {reviewarc} items --data {data}",
         f'  {reviewarc} sql "select title, rating_value, rating_best from articles" --data {data}',
         f"  {warcio} check {data}/warcs/*.warc.gz",
     ]
