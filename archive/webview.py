@@ -203,6 +203,131 @@ order by a.published is null, a.published desc""",
     }
 
 
+def _item_queries() -> dict[str, dict[str, Any]]:
+    """Canned queries over ``items`` and ``reviews``: one thing reviewed, across sites."""
+    review_replay = "replay_url(r.url, coalesce(c.fetched_at, r.last_seen))"
+    return {
+        "most_reviewed": {
+            "title": "Most reviewed",
+            "description": "The things reviewed (films, albums, books, products), the most "
+            "reviewed first: how many reviews and sites, and the mean, lowest and highest "
+            "score on a 0-100 scale. Click a name for all its reviews.",
+            "sql": """select
+  i.name as item, i.type, i.year, i.creator,
+  count(r.id) as reviews, count(distinct coalesce(r.site_id, r.site_name)) as sites,
+  group_concat(distinct r.site_name) as site_names,
+  round(avg(r.score), 1) as mean_score, min(r.score) as min_score, max(r.score) as max_score,
+  i.id as item_id
+from items i
+join reviews r on r.item_id = i.id
+group by i.id
+order by reviews desc, sites desc, i.name
+limit 200""",
+        },
+        "item_reviews": {
+            "title": "Reviews of one item",
+            "description": "Every review of one item (an items id), from every site, the "
+            "highest score first: the rating as the page states it, the scale it was read on "
+            "and its 0-100 score. The url opens the review as archived, in replay.",
+            "sql": f"""select
+  r.site_name, r.author, r.published, r.rating_text, r.scale, r.score, r.headline, r.url,
+  {review_replay} as replay, i.name as item, r.kind, r.syntax,
+  r.id as review_id, r.item_id
+from reviews r
+join items i on i.id = r.item_id
+left join captures c on c.id = r.capture_id
+where r.item_id = :item
+order by r.score is null, r.score desc, r.published, r.id""",
+        },
+        "widest_disagreement": {
+            "title": "Widest disagreement",
+            "description": "Items with at least two scored reviews, those the reviewers "
+            "disagree on most first: spread is the highest score minus the lowest (0-100).",
+            "sql": """select
+  i.name as item, i.type,
+  max(r.score) - min(r.score) as spread,
+  count(r.score) as scored_reviews, count(distinct coalesce(r.site_id, r.site_name)) as sites,
+  min(r.score) as min_score, max(r.score) as max_score, round(avg(r.score), 1) as mean_score,
+  i.id as item_id
+from items i
+join reviews r on r.item_id = i.id
+where r.score is not null
+group by i.id
+having count(r.score) >= 2
+order by spread desc, scored_reviews desc, i.name
+limit 200""",
+        },
+        "scores_that_changed": {
+            "title": "Scores that changed",
+            "description": "Reviews whose rating differs between the captures of their page "
+            "(a critic or shopper revised it): the first and the latest rating and score, when "
+            "each was archived, and a replay of each.",
+            "sql": """with ranked as (
+  select rr.*,
+    row_number() over (partition by rr.review_id order by rr.fetched_at, rr.capture_id) as nth,
+    row_number() over (partition by rr.review_id
+                       order by rr.fetched_at desc, rr.capture_id desc) as nth_last,
+    count(*) over (partition by rr.review_id) as captures
+  from review_ratings rr
+),
+changed as (
+  select review_id from review_ratings
+  group by review_id
+  having count(distinct coalesce(score, -1)) > 1
+      or count(distinct coalesce(rating_text, '')) > 1
+)
+select
+  i.name as item, r.site_name, r.author, r.headline,
+  f.rating_text as first_rating, f.score as first_score, f.fetched_at as first_seen,
+  l.rating_text as latest_rating, l.score as latest_score, l.fetched_at as latest_seen,
+  l.captures, r.url, replay_url(r.url, f.fetched_at) as first_replay,
+  replay_url(r.url, l.fetched_at) as replay, r.id as review_id, r.item_id
+from changed ch
+join reviews r on r.id = ch.review_id
+left join items i on i.id = r.item_id
+join ranked f on f.review_id = ch.review_id and f.nth = 1
+join ranked l on l.review_id = ch.review_id and l.nth_last = 1
+order by latest_seen desc, r.id""",
+        },
+        "aggregates_that_changed": {
+            "title": "Aggregate ratings that changed",
+            "description": "Items whose average rating, as a page states it (aggregateRating), "
+            "differs between captures of that page: the first and the latest average and count, "
+            "and when each was archived.",
+            "sql": """with ranked as (
+  select ir.*,
+    row_number() over (partition by ir.mention_id order by ir.fetched_at, ir.capture_id)
+      as nth,
+    row_number() over (partition by ir.mention_id
+                       order by ir.fetched_at desc, ir.capture_id desc) as nth_last,
+    count(*) over (partition by ir.mention_id) as captures
+  from item_ratings ir
+),
+changed as (
+  select mention_id from item_ratings
+  group by mention_id
+  having count(distinct coalesce(rating_value, -1)) > 1
+      or count(distinct coalesce(rating_best, -1)) > 1
+      or count(distinct coalesce(rating_count, -1)) > 1
+      or count(distinct coalesce(review_count, -1)) > 1
+)
+select
+  i.name as item, l.url,
+  f.rating_value as first_value, f.rating_best as first_best, f.rating_count as first_count,
+  f.score as first_score, f.fetched_at as first_seen,
+  l.rating_value as latest_value, l.rating_best as latest_best,
+  l.rating_count as latest_count, l.score as latest_score, l.fetched_at as latest_seen,
+  l.captures, replay_url(l.url, f.fetched_at) as first_replay,
+  replay_url(l.url, l.fetched_at) as replay, l.item_id
+from changed ch
+join ranked f on f.mention_id = ch.mention_id and f.nth = 1
+join ranked l on l.mention_id = ch.mention_id and l.nth_last = 1
+left join items i on i.id = l.item_id
+order by latest_seen desc, l.mention_id""",
+        },
+    }
+
+
 def _metadata(database: str, replay_base: str) -> dict[str, Any]:
     replay_sql = "replay_url(a.url, coalesce(c.fetched_at, a.last_seen))"
     description = markupsafe.Markup(
@@ -216,7 +341,8 @@ def _metadata(database: str, replay_base: str) -> dict[str, Any]:
         "plugins": {PLUGIN_NAME: {"replay_base": replay_base, "database": database}},
         "databases": {
             database: {
-                "description": "The archive database: captures, failures, crawls, articles.",
+                "description": "The archive database: captures, failures, crawls, articles, "
+                "and the reviews and items (things reviewed) they state.",
                 "tables": {
                     "articles": {
                         "description": "One row per review, holding its latest version. "
@@ -246,6 +372,94 @@ def _metadata(database: str, replay_base: str) -> dict[str, Any]:
                         "description": "Which review carries which tag.",
                         "facets": ["tag_id"],
                     },
+                    "items": {
+                        "description": "One row per thing reviewed (a film, album, book or "
+                        "product), joined across sites: pages that name it with a shared "
+                        "identifier, or the same name, type and year or creator, count as one "
+                        "item; a name alone never joins two pages. Scores are 0-100.",
+                        "label_column": "name",
+                        "facets": ["type", "sites"],
+                        "sort_desc": "reviews",
+                        "columns": {
+                            "name": "the name most of its pages give; links to its reviews",
+                            "type": "schema.org type: Movie, MusicAlbum, Book, Product, ...",
+                            "year": "the year most of its pages give",
+                            "creator": "director, artist, author or brand, as most pages give it",
+                            "identifiers": "IMDb, MusicBrainz, ISBN, GTIN, ... ids its pages give",
+                            "same_as": "the sameAs URLs its pages give",
+                            "mentions": "how many distinct ways pages state it",
+                            "reviews": "how many reviews of it were archived",
+                            "sites": "how many sites reviewed it",
+                            "mean_score": "the mean of its reviews' scores, 0-100",
+                            "min_score": "its lowest review score, 0-100",
+                            "max_score": "its highest review score, 0-100",
+                            "first_seen": "when a review of it was first archived",
+                            "last_seen": "when a review of it was last archived",
+                        },
+                    },
+                    "reviews": {
+                        "description": "One row per review a page states (a critic's review, "
+                        "or each shopper's review listed on a product page), as its latest "
+                        "capture states it, with its rating read onto a 0-100 score. url opens "
+                        "the page as archived, in replay.",
+                        "label_column": "headline",
+                        "facets": ["site_name", "score_band", "kind", "syntax", "item_id"],
+                        "sort_desc": "published",
+                        "columns": {
+                            "url": "the page the review is on; links to the archived copy",
+                            "kind": "page: the page's own review; listed: one of a list",
+                            "syntax": "the markup it is stated in: json-ld, microdata, rdfa",
+                            "item_id": "the thing reviewed",
+                            "mention_id": "how this page names the thing reviewed",
+                            "article_id": "the article the page was stored as",
+                            "capture_id": "the latest capture it was seen in",
+                            "site_name": "the site, as it names itself",
+                            "published": "datePublished (ISO 8601)",
+                            "rating_text": "the rating as written: 4, 4.5, B+, 8/10",
+                            "rating_value": "the rating as a number",
+                            "rating_best": "the best rating on its scale",
+                            "rating_worst": "the worst rating on its scale",
+                            "scale": "the scale the rating was read on: 0-5, 1-10, F-A+",
+                            "score": "the rating on 0-100; empty when its scale is unknown",
+                            "score_band": "the score in bands of 20: 0-19 ... 80-100",
+                        },
+                    },
+                    "item_mentions": {
+                        "description": "Each way a page states the thing it reviews (name, "
+                        "type, year, creators, identifiers), and how it was joined to its item: "
+                        "to check why two pages count as reviews of one thing.",
+                        "label_column": "name",
+                        "facets": ["match_method", "type"],
+                        "columns": {
+                            "url": "the page that states it",
+                            "match_method": "how it joined its item: identifier, "
+                            "name+type+year, name+type+creator, or only mention",
+                            "name_key": "the name normalized for matching",
+                            "type_key": "the type's family for matching",
+                        },
+                    },
+                    "review_ratings": {
+                        "description": "A review's rating in each capture of its page: a "
+                        "rating that changed between crawls shows as two rows.",
+                        "sort_desc": "fetched_at",
+                        "facets": ["review_id"],
+                        "columns": {
+                            "fetched_at": "when that capture was archived",
+                            "score": "the rating on 0-100",
+                        },
+                    },
+                    "item_ratings": {
+                        "description": "An item's average rating (aggregateRating) as a page "
+                        "states it, in each capture of that page.",
+                        "sort_desc": "fetched_at",
+                        "facets": ["item_id"],
+                        "columns": {
+                            "fetched_at": "when that capture was archived",
+                            "rating_count": "how many ratings the page says the average is of",
+                            "review_count": "how many reviews the page says it has",
+                            "score": "the average on 0-100",
+                        },
+                    },
                     "captures": {
                         "description": "One row per archived HTTP response (WARC record).",
                         "label_column": "fetched_at",
@@ -255,7 +469,7 @@ def _metadata(database: str, replay_base: str) -> dict[str, Any]:
                     "failures": {"sort_desc": "id", "facets": ["kind"]},
                     "crawls": {"sort_desc": "id"},
                 },
-                "queries": _queries(replay_sql),
+                "queries": {**_queries(replay_sql), **_item_queries()},
             }
         },
     }
@@ -311,12 +525,34 @@ async def _url_cell(
     return _link(href, text, "replay-url")
 
 
+def _item_cell(
+    row: Any, value: object, column: str, table: str | None, database: str, datasette: Datasette
+) -> markupsafe.Markup | None:
+    """An item's name, linked to its reviews from every site (the ``item_reviews`` query):
+    in the ``items`` table, and in a query's row that has an ``item_id``."""
+    if not isinstance(value, str):
+        return None
+    if table == "items" and column == "name":
+        item_id = _field(row, "id")
+    elif table is None and column in ("item", "name"):
+        item_id = _field(row, "item_id")
+    else:
+        return None
+    if not isinstance(item_id, int):
+        return None
+    href = datasette.urls.database(database) + "/item_reviews?" + urlencode({"item": item_id})
+    return _link(href, value, "item")
+
+
 @hookimpl(specname="render_cell")
 def _render_cell(row, value, column, table, database, datasette):
     config = _config(datasette)
     if config is None or database != config["database"]:
         return None
     base = config["replay_base"]
+    item = _item_cell(row, value, column, table, database, datasette)
+    if item is not None:
+        return item
     if table is None and isinstance(value, str):  # canned and custom queries
         if column == "snippet":
             escaped = markupsafe.escape(value)

@@ -8,6 +8,7 @@ import json
 import re
 import sqlite3
 import sys
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from archive.database import ArchiveDB, CaptureRow, connect
 from archive.datadir import DataDir
 from archive.replay import timestamp14
 from archive.webview import build_datasette, replay_url
-from tests.conftest import SERVE_ADDRESS, Crawl, running, serve_command
+from tests import reviewsites
+from tests.conftest import SERVE_ADDRESS, Crawl, read_sql, run_reviewarc, running, serve_command
 from tests.conftest import get as http_get
+from tests.mockserver import PagesServer
 from tests.test_extraction import ARTICLES
 
 REPLAY = "http://127.0.0.1:18931"
@@ -373,3 +376,189 @@ def test_serve_stopped_with_sigterm_stops_its_replay_server(crawl: Crawl) -> Non
             for child in children:
                 if child.is_running():
                     child.kill()
+
+
+# -- reviews and items (tests/reviewsites.py) --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def review_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
+    """One crawl of every review fixture site: its data directory and the sites' origins."""
+    servers = [PagesServer(pages) for pages in reviewsites.sites().values()]
+    try:
+        data = tmp_path_factory.mktemp("review-sites") / "data"
+        result = run_reviewarc("crawl", *[s.base_url + "/" for s in servers], "--data", str(data))
+        assert result.returncode == 0, result.stderr[-3000:]
+        yield data, [s.base_url for s in servers]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def review_view(review_sites: tuple[Path, list[str]]) -> Datasette:
+    return build_datasette(DataDir(review_sites[0]).db_path, REPLAY, port=VIEW_PORT)
+
+
+def item_id(data: Path, name_like: str, type_: str) -> int:
+    [row] = read_sql(
+        data, f"select id from items where name like '{name_like}' and type = '{type_}'"
+    )
+    return row["id"]
+
+
+def test_items_and_reviews_tables_have_their_facets(review_view: Datasette) -> None:
+    items = get(review_view, "/archive/items")
+    assert items.status_code == 200
+    for column in ("type", "sites"):
+        assert f'id="facet-{column}"' in items.text, column
+    facets = get_json(review_view, "/archive/items.json")["facet_results"]
+    types = {v["value"]: v["count"] for v in facets["type"]["results"]}
+    assert types == {"Movie": 3, "Product": 2, "MusicAlbum": 1, "Book": 1}
+    # the most reviewed first, each name linked to its reviews from every site
+    rows = get_json(review_view, "/archive/items.json?_shape=array")
+    assert [row["reviews"] for row in rows][:2] == [20, 3]
+    assert f'href="/archive/item_reviews?item={rows[0]["id"]}">Aurora ANC' in items.text
+
+    reviews = get(review_view, "/archive/reviews")
+    assert reviews.status_code == 200
+    for column in ("site_name", "score_band", "kind", "syntax", "item_id"):
+        assert f'id="facet-{column}"' in reviews.text, column
+    facets = get_json(review_view, "/archive/reviews.json")["facet_results"]
+    sites = {v["value"]: v["count"] for v in facets["site_name"]["results"]}
+    assert sites == {"Brightline Goods": 23, "The Reel Ledger": 2, "Cinema Notes": 1,
+                     "Midnight Matinee": 3, "Small Room Reviews": 1}  # fmt: skip
+    bands = {v["value"] for v in facets["score_band"]["results"]}
+    assert {"0-19", "80-100"} <= bands
+    by_item = {v["label"]: v["count"] for v in facets["item_id"]["results"]}
+    assert by_item["Aurora ANC Headphones"] == 20  # labelled by the item's name
+    for table in ("item_mentions", "review_ratings", "item_ratings"):
+        assert get(review_view, f"/archive/{table}").status_code == 200, table
+    assert 'id="facet-match_method"' in get(review_view, "/archive/item_mentions").text
+
+
+def test_most_reviewed(review_view: Datasette, review_sites: tuple[Path, list[str]]) -> None:
+    rows = get_json(review_view, "/archive/most_reviewed.json?_shape=array")
+    assert len(rows) == 7
+    assert (rows[0]["item"], rows[0]["reviews"], rows[0]["sites"]) == (
+        "Aurora ANC Headphones",
+        20,
+        1,
+    )
+    assert (rows[0]["min_score"], rows[0]["max_score"]) == (0.0, 100.0)
+    counts = [row["reviews"] for row in rows]
+    assert counts == sorted(counts, reverse=True)
+    [orchard] = [row for row in rows if row["item"] == "The Quiet Orchard"]
+    assert (orchard["reviews"], orchard["sites"], orchard["type"], orchard["year"]) == (
+        2, 2, "Movie", 2025
+    )  # fmt: skip
+    assert set(orchard["site_names"].split(",")) == {"The Reel Ledger", "Cinema Notes"}
+    assert orchard["mean_score"] == orchard["min_score"] == orchard["max_score"] == 75.0
+    # each name links to the item's reviews
+    hrefs = links(get(review_view, "/archive/most_reviewed").text)
+    for row in rows:
+        assert f"/archive/item_reviews?item={row['item_id']}" in hrefs, row["item"]
+
+
+def test_item_reviews_link_to_replay_not_the_live_site(
+    review_view: Datasette, review_sites: tuple[Path, list[str]]
+) -> None:
+    data, origins = review_sites
+    tidewater = item_id(data, "Tidewater%", "MusicAlbum")
+    rows = get_json(review_view, f"/archive/item_reviews.json?item={tidewater}&_shape=array")
+    assert {row["site_name"] for row in rows} == {"The Reel Ledger", "Midnight Matinee"}
+    assert sorted(row["score"] for row in rows) == [75.0, 80.0]
+    assert {row["scale"] for row in rows} == {"0-4", "0-10"}
+    fetched_at = dict(
+        (r["url"], r["fetched_at"])
+        for r in read_sql(
+            data,
+            "select r.url, c.fetched_at from reviews r join captures c on c.id = r.capture_id",
+        )
+    )
+    page = get(review_view, f"/archive/item_reviews?item={tidewater}")
+    assert page.status_code == 200
+    hrefs = links(page.text)
+    assert not [h for h in hrefs if any(h.startswith(o) for o in origins)], hrefs
+    for row in rows:
+        match = REPLAY_LINK.match(row["replay"])
+        assert match and match.group(2) == row["url"], row
+        assert match.group(1) == timestamp14(fetched_at[row["url"]])
+        # the URL cell opens replay at the review's capture, never the live page
+        url_cells = re.findall(
+            r'<a class="replay-url" href="([^"]+)">' + re.escape(row["url"]) + "</a>", page.text
+        )
+        assert url_cells == [row["replay"]], row["url"]
+    # the reviews table's url cells, too
+    table = get(review_view, f"/archive/reviews?item_id={tidewater}").text
+    table_links = links(table)
+    assert not [h for h in table_links if any(h.startswith(o) for o in origins)]
+    for row in rows:
+        assert row["replay"] in table_links
+
+
+def test_widest_disagreement(review_view: Datasette) -> None:
+    rows = get_json(review_view, "/archive/widest_disagreement.json?_shape=array")
+    assert (rows[0]["item"], rows[0]["spread"], rows[0]["scored_reviews"]) == (
+        "Aurora ANC Headphones", 100.0, 20
+    )  # fmt: skip
+    spreads = [row["spread"] for row in rows]
+    assert spreads == sorted(spreads, reverse=True)
+    assert all(row["scored_reviews"] >= 2 for row in rows)
+    by_item = {row["item"]: row for row in rows}
+    assert by_item["The Quiet Orchard"]["spread"] == 0.0
+    assert by_item["Tessel Pour-Over Kettle"]["spread"] == 20.0
+    assert next(r for r in rows if r["item"].startswith("Tidewater"))["spread"] == 5.0
+    assert "Paper Lanterns" not in by_item  # one review: nothing to disagree on
+    hrefs = links(get(review_view, "/archive/widest_disagreement").text)
+    assert f"/archive/item_reviews?item={rows[0]['item_id']}" in hrefs
+
+
+def test_scores_that_changed(tmp_path: Path) -> None:
+    """The shop crawled twice, one shopper's rating (1 of 5) revised to 3 of 5 and the
+    page's average from 4.3 to 4.4 in between: both scores listed, with when each was seen."""
+    pages = reviewsites.sites()["shop"]
+    server = PagesServer(pages)
+    data = tmp_path / "data"
+    try:
+        first = run_reviewarc("crawl", server.base_url + "/", "--data", str(data))
+        assert first.returncode == 0, first.stderr[-3000:]
+        path = "/p/aurora-headphones/"
+        status, headers, body = pages[path]
+        assert body.count('"ratingValue": 1,') == 1 and body.count('"ratingValue": "4.3"') == 1
+        body = body.replace('"ratingValue": 1,', '"ratingValue": 3,')
+        pages[path] = (
+            status,
+            headers,
+            body.replace('"ratingValue": "4.3"', '"ratingValue": "4.4"'),
+        )
+        second = run_reviewarc("crawl", server.base_url + "/", "--data", str(data))
+        assert second.returncode == 0, second.stderr[-3000:]
+    finally:
+        server.stop()
+    view = build_datasette(DataDir(data).db_path, REPLAY, port=VIEW_PORT)
+    rows = get_json(view, "/archive/scores_that_changed.json?_shape=array")
+    assert len(rows) == 1, rows
+    [row] = rows
+    assert row["item"] == "Aurora ANC Headphones" and row["url"] == server.base_url + path
+    assert (row["first_rating"], row["first_score"]) == ("1", 0.0)
+    assert (row["latest_rating"], row["latest_score"]) == ("3", 50.0)
+    assert row["first_seen"] < row["latest_seen"] and row["captures"] == 2
+    first_link, latest_link = (
+        REPLAY_LINK.match(row["first_replay"]),
+        REPLAY_LINK.match(row["replay"]),
+    )
+    assert first_link and latest_link
+    assert first_link.group(1) == timestamp14(row["first_seen"])
+    assert latest_link.group(1) == timestamp14(row["latest_seen"])
+    html = get(view, "/archive/scores_that_changed").text
+    hrefs = links(html)
+    assert row["first_replay"] in hrefs and row["replay"] in hrefs
+    assert f"/archive/item_reviews?item={row['item_id']}" in hrefs
+    assert not [h for h in hrefs if h.startswith(server.base_url)]
+
+    [aggregate] = get_json(view, "/archive/aggregates_that_changed.json?_shape=array")
+    assert aggregate["item"] == "Aurora ANC Headphones"
+    assert (aggregate["first_value"], aggregate["latest_value"]) == (4.3, 4.4)
+    assert aggregate["first_count"] == aggregate["latest_count"] == 20
+    assert aggregate["first_seen"] < aggregate["latest_seen"]
