@@ -335,8 +335,9 @@ class ReviewStore:
              "max_score": counts[4], "first_seen": min(m[11] for m in mentions),
              "last_seen": max(m[12] for m in mentions)},
         )  # fmt: skip
+        compared = [_Mention.of(m) for m in mentions]
         for m in mentions:
-            method = _method(m, [o for o in mentions if o[0] != m[0]])
+            method = _method(_Mention.of(m), [o for o in compared if o.id != m[0]])
             self.db.execute(
                 "update item_mentions set match_method = ? where id = ?", [method, m[0]]
             )
@@ -361,29 +362,42 @@ def link(
     return close and bool(set(item.creator_keys) & set(creator_keys))
 
 
-def _method(mention: tuple, others: list[tuple]) -> str:
+@dataclass(frozen=True)
+class _Mention:
+    """What :func:`_method` compares of a mention row (its JSON read once)."""
+
+    id: int
+    url: str
+    name_key: str
+    type_key: str | None
+    year: int | None
+    creator_keys: frozenset[str]
+    identifiers: frozenset[str]
+
+    @classmethod
+    def of(cls, row: tuple) -> _Mention:
+        return cls(row[0], row[1], row[4], row[5], row[6], frozenset(json.loads(row[8])),
+                   frozenset(json.loads(row[9])))  # fmt: skip
+
+
+def _method(mention: _Mention, others: list[_Mention]) -> str:
     """How ``mention`` joins the item of ``others``: its strongest link to one of them."""
-    ids = set(json.loads(mention[9]))
-    for other in others:
-        shared = ids & set(json.loads(other[9]))
-        if shared:
-            return f"identifier ({sorted(shared)[0].split(':', 1)[0]})"
-    best = None
-    for other in others:
-        if other[4] != mention[4] or not mention[5] or other[5] != mention[5]:
-            continue
-        if mention[6] and other[6] and mention[6] == other[6]:
-            return "name+type+year"
-        year_close = not (mention[6] and other[6] and abs(mention[6] - other[6]) > 1)
-        if year_close and set(json.loads(mention[8])) & set(json.loads(other[8])):
-            best = "name+type+creator"
-    if best:
-        return best
-    if any(o[1] == mention[1] and o[4] == mention[4] for o in others):
+    shared = sorted(i for other in others for i in mention.identifiers & other.identifiers)
+    if shared:
+        return f"identifier ({shared[0].split(':', 1)[0]})"
+    kind = mention.type_key
+    alike = [o for o in others if o.name_key == mention.name_key and kind and o.type_key == kind]
+    if any(mention.year and o.year == mention.year for o in alike):
+        return "name+type+year"
+    for o in alike:
+        far = mention.year and o.year and abs(mention.year - o.year) > 1
+        if not far and mention.creator_keys & o.creator_keys:
+            return "name+type+creator"
+    if any(o.url == mention.url and o.name_key == mention.name_key for o in others):
         return "same page"
     if others:  # joined through another mention of the item
         return "through another mention"
-    facts = json.loads(mention[9]) or mention[6] or json.loads(mention[8])
+    facts = mention.identifiers or mention.year or mention.creator_keys
     return ONLY_MENTION if facts else NAME_ONLY
 
 
