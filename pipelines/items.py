@@ -130,9 +130,16 @@ def _identifier_values(entity: dict) -> list[tuple[str, str]]:
     return found
 
 
+def _iri(value: Any) -> str | None:
+    """A URL value: a string, or a reference ``{"@id": URL}`` (RDFa's ``<link property>``)."""
+    if isinstance(value, dict) and isinstance(value.get("@id"), str):
+        return value["@id"] if not value["@id"].startswith("_:") else None
+    return first_text(value)
+
+
 def identifiers(entity: dict, brand_keys: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
     """(identifiers, sameAs URLs) of an item entity."""
-    same_as = [u for u in (first_text(v) for v in _values(entity.get("sameAs"))) if u]
+    same_as = [u for u in map(_iri, _values(entity.get("sameAs"))) if u]
     urls = same_as + [u for u in (first_text(entity.get("url")), entity.get("@id"))
                       if isinstance(u, str)]  # fmt: skip
     found = _url_identifiers(urls) + _identifier_values(entity)

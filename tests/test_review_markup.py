@@ -121,3 +121,27 @@ def test_every_review_of_a_long_list_and_no_page_rating_from_it() -> None:
     assert article.item_reviewed == "Lamp"
     (aggregate,) = article.aggregates
     assert aggregate.review_count == 40 and aggregate.rating.score == 60.0
+
+
+def test_rdfa_with_a_schema_prefix() -> None:
+    body = (
+        '<!DOCTYPE html><html lang="en" prefix="schema: https://schema.org/"><head>'
+        "<title>Tin Roof | Porch Records</title></head><body>"
+        '<article typeof="schema:Review"><h1 property="schema:name">Tin Roof, reviewed</h1>'
+        '<div property="schema:itemReviewed" typeof="schema:MusicAlbum">'
+        '<span property="schema:name">Tin Roof</span>'
+        '<link property="schema:sameAs" href="https://www.wikidata.org/wiki/Q99999999"></div>'
+        '<div property="schema:reviewRating" typeof="schema:Rating">'
+        '<span property="schema:ratingValue">3</span> of '
+        '<span property="schema:bestRating">4</span></div>'
+        + "<p>The record moves slowly and rewards patience at every turn of it. </p>" * 12
+        + "</article></body></html>"
+    )
+    article = analyze_page(
+        PageInput(url="http://porch.test/r/tin-roof/", body=body.encode())
+    ).article
+    assert article is not None
+    (review,) = article.reviews
+    assert review.syntax == "rdfa" and review.rating.score == 75.0
+    assert review.item is not None and review.item.identifiers == (("wikidata", "Q99999999"),)
+    assert article.site_name == "Porch Records"  # the title's suffix, not the host
