@@ -138,8 +138,8 @@ class ReviewStore:
 
         for review in reviews:
             mention_id = mention(review.item) if review.item is not None else None
-            self._review(url, review, mention_id, capture_id, seen_at, article_id,
-                         site_id, site_name)  # fmt: skip
+            touched |= self._review(url, review, mention_id, capture_id, seen_at, article_id,
+                                    site_id, site_name)  # fmt: skip
         for aggregate in aggregates:
             mention_id = mention(aggregate.item)
             item_id = self._item_of(mention_id)
@@ -154,10 +154,15 @@ class ReviewStore:
                  "score": rating.score},
                 ignore=True,
             )  # fmt: skip
-        for mention_id in mentions.values():
-            touched.add(self._item_of(mention_id))
         for item_id in sorted(touched):
             self._summarize(item_id)
+        # Items whose reviews and mentions are as they were: only when they were seen moves.
+        for item_id in sorted({self._item_of(m) for m in mentions.values()} - touched):
+            self.db.execute(
+                "update items set first_seen = min(first_seen, ?), last_seen = max(last_seen, ?)"
+                " where id = ?",
+                [seen_at, seen_at, item_id],
+            )
 
     # -- reviews -----------------------------------------------------------------------
 
@@ -171,7 +176,9 @@ class ReviewStore:
         article_id: int | None,
         site_id: int | None,
         site_name: str | None,
-    ) -> None:
+    ) -> set[int]:
+        """Store one review as this capture states it; the items whose summary it changed
+        (a new review, or another score, site or item than stored)."""
         rating = review.rating
         row = {
             "kind": review.kind, "syntax": review.syntax,
@@ -184,9 +191,11 @@ class ReviewStore:
             "score": rating.score, "score_band": score_band(rating.score),
         }  # fmt: skip
         found = self.db.execute(
-            "select id, first_seen, last_seen from reviews where url = ? and review_key = ?",
+            "select id, first_seen, last_seen, score, site_id, item_id from reviews"
+            " where url = ? and review_key = ?",
             [url, review.key],
         ).fetchone()
+        changed: set[int] = {row["item_id"]}
         if found is None:
             review_id = rows.insert(
                 self.db, "reviews",
@@ -194,9 +203,12 @@ class ReviewStore:
                  "first_seen": seen_at, "last_seen": seen_at},
             )  # fmt: skip
         else:
-            review_id, first_seen, last_seen = found
+            review_id, first_seen, last_seen, *counted = found
+            changed = set()
             if seen_at >= last_seen:  # the latest capture says what the review is now
                 rows.update(self.db, "reviews", review_id, {**row, "last_seen": seen_at})
+                if counted != [row["score"], row["site_id"], row["item_id"]]:
+                    changed = {row["item_id"], counted[2]}
             if seen_at < first_seen:
                 rows.update(self.db, "reviews", review_id, {"first_seen": seen_at})
         rows.insert(
@@ -207,6 +219,7 @@ class ReviewStore:
              "rating_best": rating.best, "rating_worst": rating.worst, "score": rating.score},
             ignore=True,
         )  # fmt: skip
+        return {i for i in changed if i is not None}
 
     # -- mentions and items ------------------------------------------------------------
 

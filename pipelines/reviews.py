@@ -50,13 +50,29 @@ def _visit(
                 yield from _visit(value, node, key, depth + 1)
 
 
-def _review_fields(entity: dict, parent: dict | None, via: str | None) -> dict:
+class _Items:
+    """:func:`pipelines.items.item_facts` once per entity of a page (a shop's product is the
+    item of each of its twenty reviews)."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, tuple[Any, ItemFacts | None]] = {}
+
+    def __call__(self, value: Any) -> ItemFacts | None:
+        if not isinstance(value, dict):
+            return item_facts(value)
+        known = self.known.get(id(value))
+        if known is None or known[0] is not value:
+            known = self.known[id(value)] = (value, item_facts(value))
+        return known[1]
+
+
+def _review_fields(entity: dict, parent: dict | None, via: str | None, items: _Items) -> dict:
     listed = via in _LIST_KEYS and parent is not None
     item_value = entity.get("itemReviewed") or (parent if listed else None)
     authors = [a for a in (clean_author(n) for n in names(entity.get("author"))) if a]
     return {
         "kind": "listed" if listed else "page",
-        "item": item_facts(item_value) if item_value is not None else None,
+        "item": items(item_value) if item_value is not None else None,
         "author": valid_unicode(", ".join(authors))[:300] if authors else None,
         "published": iso_date(first_text(entity.get("datePublished") or entity.get("dateCreated"))),
         "headline": _text(entity.get("name") or entity.get("headline")),
@@ -97,18 +113,19 @@ def page_reviews(
     """The reviews and aggregates of a page, each once, in the order the page gives them."""
     reviews: dict[str, ReviewFacts] = {}
     aggregates: dict[str, AggregateFacts] = {}
+    items = _Items()
     for syntax, node in structured.nodes:
         for entity, parent, via in _visit(node, None, None):
             kinds = set(type_names(entity))
             if kinds & REVIEW_TYPES and len(reviews) < MAX_REVIEWS:
-                fields = _review_fields(entity, parent, via)
+                fields = _review_fields(entity, parent, via, items)
                 key = _key(fields, entity, url)
                 review = ReviewFacts(key=key, syntax=syntax, **fields)
                 _add_review(reviews, review)
             elif (
                 isinstance(entity.get("aggregateRating"), dict | list) or "AggregateRating" in kinds
             ):
-                aggregate = _aggregate(entity, kinds)
+                aggregate = _aggregate(entity, kinds, items)
                 if aggregate is not None:
                     aggregates.setdefault(aggregate.item.mention_key, aggregate)
     return list(reviews.values()), list(aggregates.values())
@@ -133,7 +150,7 @@ def _add_review(reviews: dict[str, ReviewFacts], review: ReviewFacts) -> None:
     reviews[key] = replace(review, key=key)
 
 
-def _aggregate(entity: dict, kinds: set[str]) -> AggregateFacts | None:
+def _aggregate(entity: dict, kinds: set[str], items: _Items) -> AggregateFacts | None:
     if "AggregateRating" in kinds:
         rating_entity, item_value = entity, entity.get("itemReviewed")
     else:
@@ -142,7 +159,7 @@ def _aggregate(entity: dict, kinds: set[str]) -> AggregateFacts | None:
             rating_entity = rating_entity[0] if rating_entity else None
     if not isinstance(rating_entity, dict) or item_value is None:
         return None
-    item = item_facts(item_value)
+    item = items(item_value)
     rating = read_rating(rating_entity)
     if item is None or rating is None:
         return None

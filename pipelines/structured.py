@@ -152,13 +152,12 @@ class Structured:
         return bool(self.types & NOT_ARTICLE_TYPES) and not self.is_article
 
     def website_name(self) -> str | None:
-        """The name of a WebSite entity the page describes (Yoast's ``@graph`` has one)."""
+        """The name of a top-level WebSite entity (Yoast's ``@graph`` has one)."""
         for _, node in self.nodes:
-            for entity in walk(node):
-                if "WebSite" in type_names(entity):
-                    name = first_text(entity.get("name"))
-                    if name:
-                        return name
+            if "WebSite" in type_names(node):
+                name = first_text(node.get("name"))
+                if name:
+                    return name
         return None
 
     def get(self, *keys: str) -> Any:
