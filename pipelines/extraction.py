@@ -479,6 +479,7 @@ _TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " · ", " :: ", " » ")
 
 
 def _site_name(
+    tree: lxml.html.HtmlElement,
     structured: Structured,
     facts: _Facts,
     meta: _LazyMetadata,
@@ -487,7 +488,8 @@ def _site_name(
 ) -> str | None:
     """The site's name as the page states it: ``og:site_name``, the schema.org publisher or
     ``isPartOf`` (of the review or article), a WebSite entity, ``application-name``,
-    trafilatura's reading, the title's suffix; the host name only when none says."""
+    trafilatura's reading, the title's suffix, the site title in the page's header; the host
+    name only when none says."""
     named = (
         structured.og.get("og:site_name")
         or first_text(structured.get("publisher"))
@@ -496,6 +498,7 @@ def _site_name(
         or facts.get("application-name")
         or meta.get("sitename")
         or _title_suffix(html_title)
+        or _site_title(tree)
     )
     host = urlsplit(url).hostname
     if named and host and named.lower() in (host, host.removeprefix("www.")):
@@ -503,6 +506,23 @@ def _site_name(
             _title_suffix(html_title) or named
         )  # a host name as the "name": the title's is better
     return named or host
+
+
+#: The site's own title in its header, as themes mark it (WordPress's ``.site-title``,
+#: Bootstrap's ``.navbar-brand``).
+_SITE_TITLE = etree.XPath(
+    "(//*[contains(concat(' ', normalize-space(@class), ' '), ' site-title ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' site-name ')"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' navbar-brand ')])[1]"
+)
+
+
+def _site_title(tree: lxml.html.HtmlElement) -> str | None:
+    found = _SITE_TITLE(tree)
+    if not found:
+        return None
+    text = " ".join(found[0].text_content().split())
+    return text if 0 < len(text.split()) <= 5 and len(text) <= 60 else None
 
 
 def _title_suffix(title: str | None) -> str | None:
@@ -566,7 +586,7 @@ def extract_article(
     detected_by, reason = decide(signals, body)
     if detected_by is None:
         return None, reason
-    site_name = _site_name(structured, facts, meta, html_title, page.url)
+    site_name = _site_name(tree, structured, facts, meta, html_title, page.url)
     headline = first_text(structured.get("headline")) or og.get("og:title")
     text = without_heading(text, headline, html_title, facts.h1)
     title = clean_title(headline or meta.get("title") or html_title, site_name)

@@ -67,8 +67,11 @@ class _Items:
 
 
 def _review_fields(entity: dict, parent: dict | None, via: str | None, items: _Items) -> dict:
-    listed = via in _LIST_KEYS and parent is not None
-    item_value = entity.get("itemReviewed") or (parent if listed else None)
+    nested = via in _LIST_KEYS and parent is not None
+    # One review nested in its item (a critic's page marked up as Movie -> review) is the
+    # page's own; one of several is one of a list (a shop's customers').
+    listed = nested and isinstance(parent.get(via), list) and len(parent[via]) > 1
+    item_value = entity.get("itemReviewed") or (parent if nested else None)
     authors = [a for a in (clean_author(n) for n in names(entity.get("author"))) if a]
     return {
         "kind": "listed" if listed else "page",

@@ -145,3 +145,19 @@ def test_rdfa_with_a_schema_prefix() -> None:
     assert review.syntax == "rdfa" and review.rating.score == 75.0
     assert review.item is not None and review.item.identifiers == (("wikidata", "Q99999999"),)
     assert article.site_name == "Porch Records"  # the title's suffix, not the host
+
+
+def test_one_review_nested_in_its_item_is_the_pages_own_and_the_header_names_the_site() -> None:
+    film = {
+        "@context": "https://schema.org", "@type": "Movie", "name": "Paper Moons",
+        "review": {"@type": "Review", "author": "Ines Critic",
+                   "reviewRating": {"ratingValue": "3", "bestRating": "5"}},
+    }  # fmt: skip
+    page = _page(film)
+    body = page.body.replace(b"<title>A film | Site</title>", b"<title>Paper Moons</title>")
+    body = body.replace(b"<body>", b'<body><header><p class="site-title">Night Desk</p></header>')
+    article = analyze_page(PageInput(url="http://127.0.0.1:9/r/", body=body)).article
+    assert article is not None and article.rating_value == 3.0
+    (review,) = article.reviews
+    assert review.kind == "page" and review.item is not None and review.item.name == "Paper Moons"
+    assert article.site_name == "Night Desk"  # not "127.0.0.1"
