@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from archive.articles import valid_unicode
 from archive.names import NAME_YEAR, name_key
@@ -43,7 +44,7 @@ _URL_IDS = (
         r"musicbrainz\.org/((?:release-group|release|recording|artist|work)/"
         r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I)),
     ("wikidata", re.compile(r"wikidata\.org/(?:wiki|entity)/(Q\d+)", re.I)),
-    ("wikipedia", re.compile(r"//([a-z]{2,3}\.wikipedia\.org/wiki/[^?#\s]+)", re.I)),
+    ("wikipedia", re.compile(r"//([a-z]{2,3}(?:\.m)?\.wikipedia\.org/wiki/[^?#\s]+)", re.I)),
     ("discogs", re.compile(r"discogs\.com/(?:[^/]+/)?((?:master|release)/\d+)", re.I)),
     ("openlibrary", re.compile(r"openlibrary\.org/((?:works|books)/OL\d+[WM])", re.I)),
 )  # fmt: skip
@@ -104,6 +105,10 @@ def _url_identifiers(urls: list[str]) -> list[tuple[str, str]]:
                 value = match.group(1)
                 if scheme in ("musicbrainz", "tmdb", "discogs"):
                     value = value.lower()
+                elif scheme == "wikipedia":  # en.m.wikipedia.org/wiki/Dune_(film) -> en:Dune (film)
+                    host, title = value.split("/wiki/", 1)
+                    title = unquote(title).replace("_", " ").rstrip("/")
+                    value = f"{host.split('.', 1)[0].lower()}:{title[:1].upper()}{title[1:]}"
                 found.append((scheme, value))
                 break
     return found

@@ -67,6 +67,12 @@ def test_identifiers_and_names() -> None:
     assert facts is not None and facts.year == 2025 and facts.creator_keys == ("ines calloway",)
     assert facts.identifiers == (("imdb", "tt9912345"),)  # an unknown sameAs matches nothing
     assert len(facts.same_as) == 2
+    wiki = {
+        item_facts({"@type": "Movie", "name": "Dune", "sameAs": url}).identifiers  # type: ignore[union-attr]
+        for url in ("https://en.wikipedia.org/wiki/Dune_(2021_film)",
+                    "https://en.m.wikipedia.org/wiki/Dune_%282021_film%29")
+    }  # fmt: skip
+    assert wiki == {(("wikipedia", "en:Dune (2021 film)"),)}  # one page, two URLs
     product = item_facts({"@type": "Product", "name": "X", "mpn": "HV-A200", "gtin13": "bad"})
     assert product is not None and product.identifiers == ()  # an MPN needs its brand
 
