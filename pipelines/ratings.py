@@ -7,6 +7,8 @@
   no stated best has no known scale and no score;
 - *worst* is the ``worstRating`` the page states, else 0 (so 4 of 5 is 80, as critics'
   aggregators count it);
+- a value written ``"86%"`` is on 0..100, and one written in stars (``"★★★★☆"``) is the
+  filled stars of all of them;
 - letter grades (``"B+"``) are read on F, D-, D, D+, C-, C, C+, B-, B, B+, A-, A, A+, from
   the stated ``worstRating`` (else F) to the stated ``bestRating``, which must be a grade:
   "B+" on F..A+ is 75. Without a stated best grade the scale is unknown.
@@ -24,6 +26,7 @@ from pipelines.structured import number
 
 GRADES = ("F", "D-", "D", "D+", "C-", "C", "C+", "B-", "B", "B+", "A-", "A", "A+")
 _GRADE = re.compile(r"^\s*([A-DF])\s*([+\-\u2212\u2013]?)\s*$", re.IGNORECASE)
+_STARS = re.compile(r"[★☆⯪ ]{2,10}")
 _OUT_OF = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(?:/|out of|of|von|sur|de)\s*(\d+(?:[.,]\d+)?)")
 
 
@@ -66,27 +69,42 @@ def read_rating(rating: Any) -> RatingFacts | None:
     text = _text(raw)
     if text is None:
         return None
-    place = grade(text)
-    if place is not None:
-        top, bottom = grade(_text(best_raw)), grade(_text(worst_raw))
-        bottom = 0 if bottom is None else bottom
-        if top is None or not bottom <= place <= top or top == bottom:
-            return RatingFacts(text=text)
-        scale = f"{GRADES[bottom]}-{GRADES[top]}"
-        return RatingFacts(
-            text=text, scale=scale, score=round(100 * (place - bottom) / (top - bottom), 1)
-        )
+    if grade(text) is not None:
+        return _graded(text, best_raw, worst_raw)
+    if _STARS.fullmatch(text):  # "★★★★☆": the filled stars of all of them
+        filled = text.count("★") + 0.5 * text.count("⯪")
+        best = float(len(text.replace(" ", "")))
+        return _scored(text, filled, best, None, stated_best=best)
     out_of = _OUT_OF.match(text)
     value = float(out_of.group(1).replace(",", ".")) if out_of else number(raw)
     if value is None:
         return RatingFacts(text=text)
-    best = number(best_raw)
-    worst = number(worst_raw)
-    stated_best = best
+    best = stated_best = number(best_raw)
     if best is None and out_of:
         best = float(out_of.group(2).replace(",", "."))
+    if best is None and text.endswith("%"):
+        best = 100.0
     if best is None and 0 <= value <= 5:
         best = 5.0  # schema.org's default bestRating
+    return _scored(text, value, best, number(worst_raw), stated_best=stated_best)
+
+
+def _graded(text: str, best_raw: Any, worst_raw: Any) -> RatingFacts:
+    place, top, bottom = grade(text), grade(_text(best_raw)), grade(_text(worst_raw))
+    bottom = 0 if bottom is None else bottom
+    if place is None or top is None or not bottom <= place <= top or top == bottom:
+        return RatingFacts(text=text)
+    scale = f"{GRADES[bottom]}-{GRADES[top]}"
+    return RatingFacts(
+        text=text, scale=scale, score=round(100 * (place - bottom) / (top - bottom), 1)
+    )
+
+
+def _scored(
+    text: str, value: float, best: float | None, worst: float | None, *, stated_best: float | None
+) -> RatingFacts:
+    """``value`` on ``worst`` (0 when not stated) .. ``best``; no score outside it or when
+    ``best`` is unknown."""
     low = 0.0 if worst is None else worst
     if best is None or best <= low or not low <= value <= best:
         return RatingFacts(text=text, value=value, best=stated_best, worst=worst)

@@ -28,6 +28,10 @@ from pipelines.structured import MAX_RESOLVED, resolved
         ({"ratingValue": "B+", "bestRating": "A+", "worstRating": "F"}, "F-A+", 75.0),
         ({"ratingValue": "A-", "bestRating": "A"}, "F-A", 90.9),
         ({"ratingValue": "c", "bestRating": "A+"}, "F-A+", 41.7),
+        ({"ratingValue": "86%"}, "0-100", 86.0),
+        ({"ratingValue": "★★★★☆"}, "0-5", 80.0),
+        ({"ratingValue": "4.5 stars"}, "0-5", 90.0),
+        ({"ratingValue": "4/5"}, "0-5", 80.0),
     ],
 )
 def test_scores_on_one_scale(rating: dict, scale: str, score: float) -> None:
