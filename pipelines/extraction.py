@@ -490,51 +490,83 @@ def _site_name(
     ``isPartOf`` (of the review or article), a WebSite entity, ``application-name``,
     trafilatura's reading, the title's suffix, the site title in the page's header; the host
     name only when none says."""
+    host = urlsplit(url).hostname
+    app_name = facts.get("application-name")
+    if app_name and (len(app_name.split()) > 5 or (html_title or "").startswith(app_name)):
+        app_name = None  # a page's title given as the application's name
+    suffix = _title_suffix(html_title, host, facts.h1)
     named = (
         structured.og.get("og:site_name")
         or first_text(structured.get("publisher"))
         or first_text(structured.get("isPartOf"))
         or structured.website_name()
-        or facts.get("application-name")
+        or app_name
         or meta.get("sitename")
-        or _title_suffix(html_title)
+        or suffix
         or _site_title(tree)
     )
-    host = urlsplit(url).hostname
     if named and host and named.lower() in (host, host.removeprefix("www.")):
-        named = (
-            _title_suffix(html_title) or named
-        )  # a host name as the "name": the title's is better
+        named = suffix or named  # a host name as the "name": the title's is better
     return named or host
 
 
-#: The site's own title in its header, as themes mark it (WordPress's ``.site-title``,
-#: Bootstrap's ``.navbar-brand``).
+#: The site's own title in its header, as themes mark it (WordPress's ``.site-title`` and
+#: ``rel="home"`` link, Bootstrap's ``.navbar-brand``), or the header's link to ``/``.
 _SITE_TITLE = etree.XPath(
     "(//*[contains(concat(' ', normalize-space(@class), ' '), ' site-title ')"
     " or contains(concat(' ', normalize-space(@class), ' '), ' site-name ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' navbar-brand ')])[1]"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' navbar-brand ')]"
+    " | //a[contains(concat(' ', normalize-space(@rel), ' '), ' home ')]"
+    " | //header//a[@href='/'])[position() <= 5]"
 )
+#: Link texts that name the home page, not the site.
+_HOME_WORDS = frozenset({"home", "homepage", "home page", "start", "accueil", "inicio",
+                         "startseite", "首页", "홈", "ホーム", "top", "back"})  # fmt: skip
 
 
 def _site_title(tree: lxml.html.HtmlElement) -> str | None:
-    found = _SITE_TITLE(tree)
-    if not found:
-        return None
-    text = " ".join(found[0].text_content().split())
-    return text if 0 < len(text.split()) <= 5 and len(text) <= 60 else None
+    for element in _SITE_TITLE(tree):
+        text = " ".join(element.text_content().split())
+        if not text:  # a logo: its image's alt text
+            text = " ".join(" ".join(element.xpath(".//img/@alt")).split())
+        if 0 < len(text.split()) <= 5 and len(text) <= 60 and text.casefold() not in _HOME_WORDS:
+            return text
+    return None
 
 
-def _title_suffix(title: str | None) -> str | None:
-    """``"Night Ferry review | Orbit"`` -> ``"Orbit"``: a short last part after a separator."""
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def _names_host(part: str, labels: list[str]) -> bool:
+    return bool(part) and any(part in label or label in part for label in labels)
+
+
+def _title_suffix(title: str | None, host: str | None = None, h1: str = "") -> str | None:
+    """``"Night Ferry review | Orbit"`` -> ``"Orbit"``: a short end of the title after a
+    separator. The first part instead when it, not the last, is the host's name
+    (``"BBC - Commissioning - Contacts"`` on bbc.co.uk); neither when the part is the
+    headline's (``"Review: Homicide - The Complete Season 6"``, the ``<h1>`` ending so)."""
     if not title:
         return None
     title = " ".join(title.split())
+    labels = [_compact(label) for label in (host or "").split(".")[:-1]
+              if len(label) >= 3 and label not in ("www", "com", "org", "net")]  # fmt: skip
+    headline = _compact(h1)
     for sep in _TITLE_SEPARATORS:
-        if sep in title:
-            last = title.rsplit(sep, 1)[1].strip()
-            if 0 < len(last.split()) <= 5 and len(last) <= 60:
-                return last
+        if sep not in title:
+            continue
+        parts = [p.strip() for p in title.split(sep) if p.strip()]
+        if len(parts) < 2:
+            continue
+        first, last = parts[0], parts[-1]
+        by_host = [p for p in (last, first) if _names_host(_compact(p), labels)]
+        for part in by_host or [last]:
+            if 0 < len(part.split()) <= 5 and len(part) <= 60:
+                if not by_host and headline and _compact(part) in headline:
+                    return None
+                return part
+        return None
     return None
 
 

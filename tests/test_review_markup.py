@@ -171,3 +171,14 @@ def test_one_review_nested_in_its_item_is_the_pages_own_and_the_header_names_the
     (review,) = article.reviews
     assert review.kind == "page" and review.item is not None and review.item.name == "Paper Moons"
     assert article.site_name == "Night Desk"  # not "127.0.0.1"
+
+
+def test_the_home_link_names_the_site_when_nothing_else_does() -> None:
+    page = _page({"@context": "https://schema.org", "@type": "Review", "author": "Ana",
+                  "itemReviewed": {"@type": "Book", "name": "Salt"},
+                  "reviewRating": {"ratingValue": 4}})  # fmt: skip
+    body = page.body.replace(b"<title>A film | Site</title>", b"<title>Salt, reviewed</title>")
+    body = body.replace(b"<body>", b'<body><header><nav><a href="/" rel="home">Home</a></nav>'
+                        b'<a href="/" rel="home">Ink &amp; Ash</a></header>')  # fmt: skip
+    article = analyze_page(PageInput(url="http://127.0.0.1:9/r/", body=body)).article
+    assert article is not None and article.site_name == "Ink & Ash"
