@@ -7,7 +7,9 @@ points at a record that is not on disk.
 :meth:`CaptureStore.capture_async` does the writing (digests, gzip, write, flush) in one
 writer thread, in the order exchanges arrive, while the caller's event loop goes on: hashing
 and compressing release the GIL, so the crawl uses a second core for them. The row is still
-inserted by the caller's thread, once the records are flushed.
+inserted by the caller's thread, once the records are flushed. :meth:`CaptureStore.record_metadata`
+and :meth:`CaptureStore.seal` go through the same thread, so they keep their place among the
+captures.
 """
 
 from __future__ import annotations
@@ -90,11 +92,31 @@ class CaptureStore:
     async def capture_async(self, exchange: Exchange, conditional: bool = False) -> CaptureRef:
         """:meth:`capture`, with the records written by the writer thread."""
         revisit, original = self.revisit_for(exchange, conditional)
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
-        future = self._thread.submit(self.writer.write_exchange, exchange, revisit)
+        future = self._writer_thread().submit(self.writer.write_exchange, exchange, revisit)
         written = await asyncio.wrap_future(future)  # flushed when it completes
         return self._record(exchange, written, original)
+
+    def _writer_thread(self) -> ThreadPoolExecutor:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+        return self._thread
+
+    def record_metadata(
+        self, target_uri: str, fields: list[tuple[str, str]], refers_to: str | None = None
+    ) -> RecordRef:
+        """Write a ``metadata`` record (:meth:`WARCFileWriter.write_metadata`) in the writer
+        thread, after every capture submitted before it, and wait until it is flushed.
+        Raises :class:`archive.errors.WARCWriteError` as a capture would."""
+        future = self._writer_thread().submit(
+            self.writer.write_metadata, target_uri, fields, refers_to
+        )
+        return future.result()
+
+    def seal(self) -> str | None:
+        """Close the current WARC file in the writer thread, after every capture submitted
+        before (the next write opens a new file), and return its final name; None when no
+        file was open or it held nothing but its warcinfo record (removed)."""
+        return self._writer_thread().submit(self.writer.close).result()
 
     def _record(
         self, exchange: Exchange, written: WrittenExchange, original: LastResponse | None

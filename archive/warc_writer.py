@@ -1,10 +1,13 @@
 """Write HTTP exchanges into rotating WARC 1.1 files.
 
-* Files are named ``<prefix>-<UTC timestamp, 17 digits>-<serial>.warc.gz``; while being written
-  they end in ``.open`` and are renamed when closed.
+* Files are named ``<prefix>-<UTC timestamp, 17 digits>-<serial>.warc.gz`` (with
+  ``-<name_suffix>`` before ``.warc.gz`` when given: a distributed crawl's worker name); while
+  being written they end in ``.open`` and are renamed when closed.
 * Each file starts with a ``warcinfo`` record; every record is its own gzip member.
 * Per exchange a ``response`` and a ``request`` record are written together, linked by
   ``WARC-Concurrent-To`` and sharing ``WARC-Date``; rotation happens between pairs only.
+* ``metadata`` records (:meth:`WARCFileWriter.write_metadata`) hold ``name: value`` fields
+  about the crawl itself (a failure, a worker's end; see :mod:`archive.run_records`).
 * The response block is the HTTP head and body exactly as the crawler received them
   (content coding kept); digests are computed here over the stored bytes.
 
@@ -19,11 +22,13 @@ import hashlib
 import io
 import logging
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
@@ -33,11 +38,31 @@ from archive.exchange import Exchange
 
 logger = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
 #: zlib level of each record's gzip member: twice as fast as 6, files about 10% larger.
 DEFAULT_GZIP_LEVEL = 3
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def safe_name_part(text: str) -> str:
+    """``text`` fit for a file name: characters other than ``[A-Za-z0-9_.-]`` become ``_``."""
+    return _UNSAFE_NAME.sub("_", text)
+
+
+def one_line(value: str) -> str:
+    """A ``name: value`` field's value on one line: CR and LF become spaces."""
+    return value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def warc_fields(fields: Iterable[tuple[str, str]]) -> bytes:
+    """An ``application/warc-fields`` block: one ``name: value`` line per field."""
+    return "".join(f"{name}: {one_line(value)}\r\n" for name, value in fields).encode("utf-8")
 
 
 def sha1_digest(data: bytes) -> str:
@@ -128,9 +153,12 @@ class WARCFileWriter:
         fsync: bool = False,
         clock: Callable[[], datetime] = utcnow,
         record_id: Callable[[], str] = new_record_id,
+        name_suffix: str | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
+        #: Ends each file's name (``<prefix>-<ts>-<serial>-<suffix>.warc.gz``), made safe.
+        self.name_suffix = safe_name_part(name_suffix) if name_suffix else None
         self.max_size = max_size
         self.gzip_level = gzip_level
         self.warcinfo = dict(warcinfo or {})
@@ -141,7 +169,8 @@ class WARCFileWriter:
         self._name: str | None = None
         self._warcinfo_id: str | None = None
         self._serial = 0
-        self._exchanges_in_file = 0
+        #: Exchanges and metadata records in the current file (0: only its warcinfo).
+        self._records_in_file = 0
         self.files_written: list[str] = []
         #: Set by a failed write; no exchange is written after it (the crawl stops).
         self.failure: Exception | None = None
@@ -156,7 +185,8 @@ class WARCFileWriter:
     def _next_name(self) -> str:
         while True:
             stamp = self.clock().astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-            name = f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
+            suffix = f"-{self.name_suffix}" if self.name_suffix else ""
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}{suffix}.warc.gz"
             self._serial += 1
             path = self.directory / name
             if not path.exists() and not path.with_name(name + OPEN_SUFFIX).exists():
@@ -171,16 +201,15 @@ class WARCFileWriter:
             fh = open(self.directory / (name + OPEN_SUFFIX), "xb")
         except OSError as e:
             raise WARCWriteError(f"cannot create a WARC file in {self.directory}: {e}") from e
-        self._fh, self._name, self._exchanges_in_file = fh, name, 0
+        self._fh, self._name, self._records_in_file = fh, name, 0
         self._warcinfo_id = self.record_id()
-        fields = "".join(f"{k}: {v}\r\n" for k, v in self.warcinfo.items() if v)
         headers = [
             ("WARC-Type", "warcinfo"),
             ("WARC-Record-ID", self._warcinfo_id),
             ("WARC-Filename", name),
             ("WARC-Date", warc_date(self.clock())),
         ]
-        block = fields.encode("utf-8")
+        block = warc_fields((k, v) for k, v in self.warcinfo.items() if v)
         self._append(
             self._warcinfo_id,
             serialize_record("warcinfo", headers, block, "application/warc-fields"),
@@ -188,10 +217,11 @@ class WARCFileWriter:
         self._flush()
         logger.info("Opened WARC file %s", name)
 
-    def close(self) -> None:
-        """Close the current file and rename it to its final name."""
+    def close(self) -> str | None:
+        """Close the current file and rename it to its final name, which is returned (None
+        when no file was open, or it held nothing but its warcinfo record and was removed)."""
         if self._fh is None:
-            return
+            return None
         fh, name = self._fh, self._name
         assert name is not None
         self._fh = self._name = None
@@ -201,13 +231,14 @@ class WARCFileWriter:
             os.fsync(fh.fileno())
         finally:
             fh.close()
-        if self._exchanges_in_file == 0:
+        if self._records_in_file == 0:
             # Nothing but a warcinfo record: not worth keeping.
             open_path.unlink(missing_ok=True)
-            return
+            return None
         os.replace(open_path, self.directory / name)
         self.files_written.append(name)
         logger.info("Closed WARC file %s", name)
+        return name
 
     def __enter__(self) -> WARCFileWriter:
         return self
@@ -238,6 +269,23 @@ class WARCFileWriter:
         Raises :class:`WARCWriteError` when the file cannot be written; the writer is then
         closed, refuses any further exchange, and the caller should stop.
         """
+        return self._guarded(lambda: self._write_pair(exchange, revisit))
+
+    def write_metadata(
+        self, target_uri: str, fields: list[tuple[str, str]], refers_to: str | None = None
+    ) -> RecordRef:
+        """Write one ``metadata`` record (``application/warc-fields``: a ``name: value`` line
+        per field, each value on one line) about ``target_uri`` and flush it.
+        ``refers_to``: the WARC-Record-ID of the record it is about (``WARC-Refers-To``).
+
+        A file holding only such records is kept on close. Fails as :meth:`write_exchange`
+        does.
+        """
+        return self._guarded(lambda: self._write_metadata(target_uri, fields, refers_to))
+
+    def _guarded(self, write: Callable[[], _T]) -> _T:
+        """Run ``write`` in an open file (opened or rotated first); after a failure, cut the
+        file back to before it, close it, and refuse every later write."""
         if self.failure is not None:
             raise WARCWriteError(f"WARC writing stopped after an earlier failure: {self.failure}")
         name, start = self._name, None
@@ -245,7 +293,7 @@ class WARCFileWriter:
             if self._fh is None or self._fh.tell() >= self.max_size:
                 self.open()
             name, start = self._name, self._fh.tell()  # type: ignore[union-attr]
-            return self._write_pair(exchange, revisit)
+            return write()
         except WARCWriteError as e:  # no new file could be opened
             self.failure = e
             raise
@@ -254,8 +302,31 @@ class WARCFileWriter:
             self.failure = e
             raise WARCWriteError(f"cannot write to WARC file {name}: {e}") from e
 
+    def _write_metadata(
+        self, target_uri: str, fields: list[tuple[str, str]], refers_to: str | None
+    ) -> RecordRef:
+        record_id = self.record_id()
+        block = warc_fields(fields)
+        headers = [
+            ("WARC-Type", "metadata"),
+            ("WARC-Record-ID", record_id),
+            ("WARC-Date", warc_date(self.clock())),
+            ("WARC-Target-URI", target_uri),
+            ("WARC-Warcinfo-ID", self._warcinfo_id or ""),
+        ]
+        if refers_to:
+            headers.append(("WARC-Refers-To", refers_to))
+        headers.append(("WARC-Block-Digest", sha1_digest(block)))
+        ref = self._append(
+            record_id, serialize_record("metadata", headers, block, "application/warc-fields")
+        )
+        self._flush()
+        self._records_in_file += 1
+        return ref
+
     def _salvage(self, pair_start: int | None) -> None:
-        """After a failed write: cut the file back to its last whole exchange and close it.
+        """After a failed write: cut the file back to its last whole exchange (or metadata
+        record) and close it.
 
         Truncating needs no free space, so this works on a full disk too. If it fails as
         well, the ``.open`` file stays and is repaired on the next run.
@@ -270,7 +341,7 @@ class WARCFileWriter:
             pass
         open_path = self.directory / (name + OPEN_SUFFIX)
         try:
-            if pair_start is None or self._exchanges_in_file == 0:
+            if pair_start is None or self._records_in_file == 0:
                 open_path.unlink(missing_ok=True)
                 return
             os.truncate(open_path, pair_start)
@@ -341,7 +412,7 @@ class WARCFileWriter:
         response_ref = self._append(response_id, response)
         request_ref = self._append(request_id, request)
         self._flush()
-        self._exchanges_in_file += 1
+        self._records_in_file += 1
         return WrittenExchange(
             response=response_ref,
             request=request_ref,
