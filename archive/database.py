@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from archive import rows
 from archive.articles import ArticleStore
 from archive.migrations import migrate
+from archive.runs import RunStore
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +158,10 @@ class ArchiveDB:
         """The article store on this handle's connection."""
         return ArticleStore(self.db)
 
+    def runs(self) -> RunStore:
+        """The runs' rows as their WARC files tell them, on this handle's connection."""
+        return RunStore(self.db)
+
     def close(self) -> None:
         """Fold the write-ahead log back into ``archive.db`` and close: the file alone is then
         the whole database (for a copy, a backup, or a tool that ignores ``-wal`` files)."""
@@ -172,8 +177,14 @@ class ArchiveDB:
     # -- crawls --------------------------------------------------------------------------
 
     def start_crawl(
-        self, seeds: Iterable[str], source: str | None = None, key: str | None = None
+        self,
+        seeds: Iterable[str],
+        source: str | None = None,
+        key: str | None = None,
+        run: str | None = None,
     ) -> int:
+        """A new ``crawls`` row. ``run``: the run id its WARC files' warcinfo names
+        (``reviewarc-run``), so that reading them again finds this row."""
         with self.db.atomic():
             # A run that never finished (killed) is continued by this one.
             self.db.execute(
@@ -182,7 +193,7 @@ class ArchiveDB:
             )
             table = self.db["crawls"].insert(
                 {"source": source, "seeds": json.dumps(list(seeds)), "started_at": now_iso(),
-                 "crawl_key": key}
+                 "crawl_key": key, "run": run}
             )  # fmt: skip
         return int(table.last_pk)
 
@@ -321,8 +332,14 @@ class ArchiveDB:
         )
 
     def warc_files_indexed(self) -> set[str]:
-        """Names of WARC files that have rows in ``captures``."""
-        return {r[0] for r in self.db.execute("select distinct warc_file from captures")}
+        """Names of WARC files that have rows in ``captures``, or were read as a run's."""
+        return {
+            r[0]
+            for r in self.db.execute(
+                "select distinct warc_file from captures union select j.value from crawls,"
+                " json_each(crawls.warc_files) j where crawls.warc_files is not null"
+            )
+        }
 
     def forget_captures_after(self, warc_file: str, size: int) -> int:
         """Delete rows pointing past ``size`` bytes of ``warc_file`` (records lost in a
@@ -365,17 +382,23 @@ class ArchiveDB:
         status: int | None = None,
         capture_id: int | None = None,
         crawl_id: int | None = None,
+        failed_at: str | None = None,
+        warc_record_id: str | None = None,
     ) -> int:
+        """One ``failures`` row. ``warc_record_id``: the metadata record that states it in
+        the WARC files (:func:`archive.run_records.failure_fields`), so that reading them
+        again adds no second row."""
         with self.db.atomic():
             table = self.db["failures"].insert(
                 {
                     "url": url,
-                    "failed_at": now_iso(),
+                    "failed_at": failed_at or now_iso(),
                     "kind": kind,
                     "status": status,
                     "reason": reason,
                     "capture_id": capture_id,
                     "crawl_id": crawl_id,
+                    "warc_record_id": warc_record_id,
                 }
             )
         return int(table.last_pk)

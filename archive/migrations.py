@@ -319,6 +319,18 @@ def m006_reviews_items(db: Database) -> None:
     db["item_ratings"].create_index(["item_id"])
 
 
+def m007_runs(db: Database) -> None:
+    """What an indexer reads back from a crawl's own records (:mod:`archive.run_records`): the
+    run a ``crawls`` row stands for, its workers' end records and the files it has read, and
+    the metadata record each recorded failure came from (so it is added once)."""
+    db["crawls"].add_column("run", str)  # reviewarc-run of its files' warcinfo
+    db["crawls"].add_column("run_ends", str)  # JSON object: end record id -> what it says
+    db["crawls"].add_column("warc_files", str)  # JSON array: its files indexed so far
+    db["crawls"].create_index(["run"], unique=True)
+    db["failures"].add_column("warc_record_id", str)
+    db["failures"].create_index(["warc_record_id"], unique=True)
+
+
 MIGRATIONS: list[Migration] = [
     m001_captures_failures_crawls,
     m002_articles,
@@ -326,6 +338,7 @@ MIGRATIONS: list[Migration] = [
     m004_crawl_key,
     m005_one_version_per_body,
     m006_reviews_items,
+    m007_runs,
 ]
 
 

@@ -9,9 +9,11 @@ rel=canonical rule of :mod:`pipelines.canonical`, applied in capture order as th
 applies it (a page deferring to its canonical URL waits for that URL's capture; redirects
 are followed through the file's 3xx records). So a database rebuilt from a crawl's WARCs
 equals the crawl's, table by table, but for what only a crawl knows (``crawls``,
-``failures`` and ``captures.crawl_id``); see ``tests/test_rebuild.py``. One difference is
-known: reprocess has no seeds, so a canonical URL counts as "another page of the site" when
-it is on the page's own host (the crawl takes any host in its scope).
+``failures`` and ``captures.crawl_id``); see ``tests/test_rebuild.py``. Files that name
+their run (a distributed crawl's workers write them: :mod:`archive.run_records`) give those
+too: the run's ``crawls`` row, its captures' ``crawl_id``, its failures and its end. One
+difference is known: reprocess has no seeds, so a canonical URL counts as "another page of
+the site" when it is on the page's own host (the crawl takes any host in its scope).
 
 Files are read in name order (their names start with the time they were opened) so
 sightings keep their order. Idempotent: records already indexed are not added again, and
@@ -27,7 +29,7 @@ import logging
 import re
 import zlib
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,6 +41,7 @@ from archive.capture_store import capture_row, recover
 from archive.database import ArchiveDB
 from archive.datadir import DataDir
 from archive.errors import ArchiveError
+from archive.run_records import read_failure, read_run_end, read_run_info
 from archive.shown import shown_page
 from archive.warc_reader import (
     StoredRecord,
@@ -76,7 +79,11 @@ class ReprocessResult:
     pages: int = 0
     articles_new: int = 0
     versions_new: int = 0
+    #: Failure records (of a run's files) added as ``failures`` rows.
+    failures_recorded: int = 0
     failures: list[str] = field(default_factory=list)
+    #: The files read, in order.
+    names: list[str] = field(default_factory=list)
 
 
 def _fail(archive: ArchiveDB, result: ReprocessResult, kind: str, url: str, reason: str) -> None:
@@ -121,6 +128,12 @@ class _FileReader:
         self.added: set[str] = set()  # record ids of the captures added from this file
         #: Where the next record starts: the end of the last one read whole.
         self.position = 0
+        self.runs = archive.runs()
+        #: The ``crawls`` row of the run the current warcinfo names (None: no run).
+        self.crawl_id: int | None = None
+        self.run: str | None = None
+        #: Every run this file has touched: its counts are set again at the end.
+        self.crawl_ids: set[int] = set()
 
     def captures(self) -> Iterator[_Capture]:
         for record in iter_records(self.path):
@@ -130,14 +143,66 @@ class _FileReader:
                 self._cut_short(record)
                 continue
             if record.record_type == "warcinfo":
-                value = warcinfo_fields(record).get(ARTICLE_PATTERN_FIELD)
+                fields = warcinfo_fields(record)
+                value = fields.get(ARTICLE_PATTERN_FIELD)
                 self.pattern = re.compile(value) if value else None
+                self._warcinfo_run(record, fields)
+            elif record.record_type == "metadata":
+                self._metadata(record)
             elif record.record_type == "request":
                 self._request(record)
             elif record.record_type in ("response", "revisit"):
                 capture = self._capture(record)
                 if capture is not None:
                     yield capture
+
+    def _warcinfo_run(self, record: StoredRecord, fields: dict[str, str]) -> None:
+        """The run this file belongs to, from its warcinfo: found or made."""
+        info = read_run_info(fields)
+        if info is None:
+            self.crawl_id = self.run = None
+            return
+        self.run = info.run
+        self.crawl_id = self.runs.run_crawl(
+            info.run, seeds=info.seeds, source=info.source, key=info.crawl_key,
+            started_at=record.header("WARC-Date"),
+        )  # fmt: skip
+        self.runs.note_run_file(self.crawl_id, self.path.name)
+        self.crawl_ids.add(self.crawl_id)
+
+    def _metadata(self, record: StoredRecord) -> None:
+        """A failure or a worker's end (other metadata, such as Heritrix's, is skipped)."""
+        if b"reviewarc-" not in record.payload:
+            return
+        fields = warcinfo_fields(record)
+        record_id = record.header("WARC-Record-ID") or ""
+        url = record.header("WARC-Target-URI") or ""
+        date = record.header("WARC-Date") or ""
+        end = read_run_end(url, fields)
+        if end is not None and record_id:
+            crawl_id = self.crawl_id if end.run == self.run else None
+            if crawl_id is None:
+                crawl_id = self.runs.run_crawl(end.run)
+            self.runs.add_run_end(
+                crawl_id, record_id, outcome=end.outcome, pages=end.pages, worker=end.worker,
+                last=end.last, at=date,
+            )  # fmt: skip
+            self.crawl_ids.add(crawl_id)
+            return
+        failure = read_failure(fields)
+        if failure is None or not record_id or self.runs.has_failure_record(record_id):
+            return
+        self.archive.add_failure(
+            url, failure.kind, failure.reason, status=failure.status,
+            capture_id=self.runs.capture_of_record(record.header("WARC-Refers-To")),
+            crawl_id=self.crawl_id, failed_at=date or None, warc_record_id=record_id,
+        )  # fmt: skip
+        self.result.failures_recorded += 1
+
+    def finish(self) -> None:
+        """The end of the file: the counts of the runs it touched, as a crawl's end sets them."""
+        for crawl_id in self.crawl_ids:
+            self.runs.count_crawl(crawl_id)
 
     def _cut_short(self, record: StoredRecord) -> None:
         """A record holding fewer bytes than its header says is neither indexed nor read:
@@ -183,12 +248,14 @@ class _FileReader:
             ),
             request=None,
             ip_address=record.header("WARC-IP-Address"),
-            crawl_id=None,
+            crawl_id=self.crawl_id,
             original=original,
         )
         capture_id, added = self.archive.ensure_capture(row)
         if added:
             self.added.add(row.warc_record_id)
+        elif self.crawl_id is not None:
+            self.runs.claim_capture(capture_id, self.crawl_id)
         self.result.captures_added += added
         if 300 <= status < 400 and status != 304:
             location = absolute_url(url, (headers.get("location") or "").strip())
@@ -309,8 +376,11 @@ async def _run(
     files: list[Path],
     result: ReprocessResult,
     progress: Callable[[Path, int], None],
+    stop: Callable[[], bool],
 ) -> None:
     for path in files:
+        if stop():  # between files: each is indexed whole or not at all
+            break
         # One transaction per file: its captures and articles appear together or not at all
         # (so ``--new`` never skips a half-indexed file), and one commit instead of thousands.
         with archive.transaction():
@@ -356,6 +426,8 @@ async def _index_file(
             _fail(archive, result, WARC_FAILURE, path.name, reason)
     await drain(keep=0)
     storer.finish()
+    reader.finish()
+    result.names.append(path.name)
 
 
 def reprocess(
@@ -364,14 +436,20 @@ def reprocess(
     only_new: bool = False,
     workers: int | None = None,
     progress: Callable[[Path, int], None] = lambda path, records: None,
+    exclude: Collection[str] = (),
+    stop: Callable[[], bool] = lambda: False,
 ) -> ReprocessResult:
-    """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock."""
+    """Rebuild the database from ``datadir``'s WARC files. Holds the data directory lock.
+
+    ``only_new``: only files that are not indexed yet; ``exclude``: file names not to read;
+    ``stop``: asked before each file, true to stop there (the files read stay indexed).
+    """
     datadir.create()
     datadir.lock()
     try:
         # Its workers start while the archive is opened; none when there is nothing to read
         # (a ``.open`` file counts: recover() closes it).
-        anything = any(p.is_file() for p in datadir.warc_dir.iterdir())
+        anything = any(p.is_file() and p.name not in exclude for p in datadir.warc_dir.iterdir())
         pool = ExtractionPool(workers if anything else 0)
         try:
             archive = ArchiveDB.open(datadir.db_path)
@@ -381,9 +459,9 @@ def reprocess(
         try:
             recover(datadir, archive)
             skip = archive.warc_files_indexed() if only_new else set()
-            files = _files(datadir.warc_dir, skip)
+            files = _files(datadir.warc_dir, skip | set(exclude))
             result = ReprocessResult()
-            asyncio.run(_run(archive, pool, files, result, progress))
+            asyncio.run(_run(archive, pool, files, result, progress, stop))
         finally:
             pool.close()  # before the checkpoint: every page is analyzed by now
             archive.close()
