@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import UTC, datetime
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archive.run_records import failure_fields, run_end_fields, run_uri
+import pytest
+
+from archive.exchange import Exchange, RequestHead, ResponseHead
+from archive.readonly import connect_readonly
+from archive.run_records import failure_fields, run_end_fields, run_uri, warcinfo_run_fields
 from archive.warc_reader import iter_records, warcinfo_fields
-from archive.warc_writer import WARCFileWriter
-from tests.conftest import warcio_check
+from archive.warc_writer import OPEN_SUFFIX, WARCFileWriter
+from tests.conftest import BIN, read_sql, run_reviewarc, wait_until, warcio_check
 
 WHEN = datetime(2026, 3, 14, 9, 30, 0, 123456, tzinfo=UTC)
 
@@ -94,3 +103,179 @@ def test_capture_store_writes_metadata_and_seals_in_the_writer_thread(tmp_path: 
     store.close()
     kinds = [[r.record_type for r in iter_records(p)] for p in sorted(tmp_path.iterdir())]
     assert kinds == [["warcinfo", "response", "request", "metadata"], ["warcinfo", "metadata"]]
+
+
+# -- reviewarc index over two workers' directories ----------------------------------------
+
+RUN = "5f0c3a9e"
+SEEDS = ["http://site.test/", "http://site.test/more/"]
+
+
+def review(title: str) -> bytes:
+    body = f"{title}: a long and careful look at the thing under review. " * 14
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><title>{title}</title>'
+        '<meta property="og:type" content="article"></head>'
+        f"<body><article><h1>{title}</h1><p>By Ada Critic</p><p>{body}</p></article>"
+        "</body></html>"
+    ).encode()
+
+
+def page(url: str, body: bytes, status: int = 200, when: datetime = WHEN) -> Exchange:
+    headers = [(b"Content-Type", b"text/html; charset=utf-8"),
+               (b"Content-Length", str(len(body)).encode())]  # fmt: skip
+    reason = b"OK" if status == 200 else b"Not Found"
+    return Exchange(
+        url=url,
+        date=when,
+        request=RequestHead(b"GET", url, [(b"User-Agent", b"ua")]),
+        response=ResponseHead(status, headers, b"HTTP/1.1", reason, raw=True),
+        body=body,
+        ip_address="192.0.2.7",
+    )
+
+
+def worker_writer(data: Path, worker: str, minutes: int, under: str = "warcs") -> WARCFileWriter:
+    ids = (f"<urn:uuid:{worker:0>8}-0000-4000-8000-{n:012d}>" for n in itertools.count(1))
+    warcinfo = {"software": "reviewarc-test", "isPartOf": "fixture",
+                **warcinfo_run_fields(RUN, "source:fixture", SEEDS, worker)}  # fmt: skip
+    moment = WHEN + timedelta(minutes=minutes)
+    return WARCFileWriter(
+        data / "workers" / worker / under, warcinfo=warcinfo, name_suffix=worker,
+        clock=lambda: moment, record_id=lambda: next(ids),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Path:
+    """Two workers' directories: w1 archived two reviews and a 404 page, failed twice and
+    ended; w2 archived a review and ended last; w2 also has a file still being written and
+    a superseded one."""
+    data = tmp_path / "data"
+    with worker_writer(data, "w1", 0) as w1:
+        w1.write_exchange(page("http://site.test/r/1/", review("First review")))
+        w1.write_exchange(page("http://site.test/r/2/", review("Second review")))
+        gone = w1.write_exchange(page("http://site.test/gone/", b"<p>gone</p>", 404))
+        w1.write_metadata("http://site.test/gone/", failure_fields("http", "404 Not Found", 404),
+                          refers_to=gone.response.record_id)  # fmt: skip
+        w1.write_metadata("http://nowhere.test/", failure_fields("dns", "no such host"))
+        w1.write_metadata(run_uri(RUN), run_end_fields("shutdown", 3, "w1", last=False))
+    with worker_writer(data, "w2", 5) as w2:
+        w2.write_exchange(page("http://site.test/r/3/", review("Third review")))
+        w2.write_metadata(run_uri(RUN), run_end_fields("finished", 1, "w2", last=True))
+    open_writer = worker_writer(data, "w2", 9)
+    open_writer.write_exchange(page("http://site.test/open/", review("Still open")))
+    # the ".open" file is left as a live worker leaves it (its handle is closed, not renamed)
+    open_writer._fh.close()  # type: ignore[union-attr]
+    with worker_writer(data, "w2", 7, under="superseded") as old:
+        old.write_exchange(page("http://site.test/superseded/", review("Superseded")))
+    return data
+
+
+def captured_urls(data: Path) -> list[str]:
+    """The URLs captured, read on the bare read-only connection while an indexer may be
+    writing (:meth:`ArchiveDB.open_readonly` would migrate a database whose schema the
+    indexer has not committed yet); none while there is no database."""
+    try:
+        con = connect_readonly(data / "archive.db")
+    except sqlite3.Error:
+        return []
+    try:
+        return [url for (url,) in con.execute("select url from captures order by url")]
+    except sqlite3.Error:  # its schema not yet committed
+        return []
+    finally:
+        con.close()
+
+
+def test_index_builds_every_table_from_the_workers_files(workers: Path) -> None:
+    data = workers
+    result = run_reviewarc("index", "--data", str(data), "--workers", "0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == (
+        "Indexed 2 new WARC file(s): 4 captures, 3 articles, 2 failures"
+    ), result.stdout
+    assert "Traceback" not in result.stderr
+    assert captured_urls(data) == [
+        "http://site.test/gone/", "http://site.test/r/1/", "http://site.test/r/2/",
+        "http://site.test/r/3/",
+    ]  # fmt: skip
+    assert sorted(p.name for p in (data / "warcs").iterdir()) == sorted(
+        p.name for p in (data / "workers").glob("*/warcs/*.warc.gz")
+    )
+    (crawl,) = read_sql(data, "select * from crawls")
+    assert crawl["run"] == RUN and crawl["outcome"] == "finished"
+    assert (crawl["source"], crawl["crawl_key"]) == ("fixture", "source:fixture")
+    assert json.loads(crawl["seeds"]) == SEEDS
+    assert (crawl["pages"], crawl["captures"], crawl["failures"]) == (4, 4, 2)
+    assert crawl["started_at"] == "2026-03-14T09:30:00.123456Z"  # w1's file, the earlier
+    assert crawl["finished_at"] == "2026-03-14T09:35:00.123456Z"  # w2's end, the last
+    assert {row["crawl_id"] for row in read_sql(data, "select crawl_id from captures")} == {
+        crawl["id"]
+    }
+    failures = read_sql(
+        data,
+        "select f.url, f.kind, f.reason, f.status, f.crawl_id, f.failed_at, c.url as page"
+        " from failures f left join captures c on c.id = f.capture_id order by f.url",
+    )
+    assert failures == [
+        {"url": "http://nowhere.test/", "kind": "dns", "reason": "no such host", "status": None,
+         "crawl_id": crawl["id"], "failed_at": "2026-03-14T09:30:00.123456Z", "page": None},
+        {"url": "http://site.test/gone/", "kind": "http", "reason": "404 Not Found",
+         "status": 404, "crawl_id": crawl["id"], "failed_at": "2026-03-14T09:30:00.123456Z",
+         "page": "http://site.test/gone/"},
+    ]  # fmt: skip
+    titles = read_sql(data, "select title from articles order by title")
+    assert [row["title"] for row in titles] == ["First review", "Second review", "Third review"]
+    # The worker's directories are as they were: the .open file too.
+    assert len(list((data / "workers" / "w2" / "warcs").glob("*" + OPEN_SUFFIX))) == 1
+
+    before = {table: read_sql(data, f"select * from {table} order by id")
+              for table in ("crawls", "captures", "failures", "articles")}  # fmt: skip
+    again = run_reviewarc("index", "--data", str(data), "--workers", "0")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout == "" and again.stderr == ""
+    # Everything read again (reprocess, not --new): no row added, none changed.
+    full = run_reviewarc("reprocess", "--data", str(data), "--workers", "0")
+    assert full.returncode == 0, full.stderr[-3000:]
+    after = {table: read_sql(data, f"select * from {table} order by id") for table in before}
+    assert after == before
+
+
+def test_a_file_of_another_size_under_the_same_name_is_skipped(workers: Path) -> None:
+    (first,) = sorted((workers / "workers" / "w1" / "warcs").iterdir())
+    with fixed_writer(workers / "elsewhere") as other:  # a valid WARC file, not that one
+        other.write_exchange(page("http://other.test/", review("Another review")))
+    (elsewhere,) = (workers / "elsewhere").iterdir()
+    (workers / "warcs").mkdir()
+    os.replace(elsewhere, workers / "warcs" / first.name)
+    result = run_reviewarc("index", "--data", str(workers), "--workers", "0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{first}: skipped" in result.stderr and "Traceback" not in result.stderr
+    assert "http://site.test/r/1/" not in captured_urls(workers)
+    assert "http://other.test/" in captured_urls(workers)  # it is indexed as it is
+
+
+def test_follow_picks_up_a_file_once_it_is_closed_and_stops_on_sigterm(workers: Path) -> None:
+    data = workers
+    process = subprocess.Popen(
+        [str(BIN / "reviewarc"), "index", "--data", str(data), "--follow", "--interval", "0.2",
+         "--workers", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: len(captured_urls(data)) == 4, 60, "the first pass", process=process)
+        (open_file,) = (data / "workers" / "w2" / "warcs").glob("*" + OPEN_SUFFIX)
+        os.rename(open_file, open_file.with_name(open_file.name.removesuffix(OPEN_SUFFIX)))
+        wait_until(lambda: "http://site.test/open/" in captured_urls(data), 60,
+                   "the file closed after the indexer started", process=process)  # fmt: skip
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err
+    assert out.splitlines() == [
+        "Indexed 2 new WARC file(s): 4 captures, 3 articles, 2 failures",
+        "Indexed 1 new WARC file(s): 1 captures, 1 articles, 0 failures",
+    ]
+    assert "http://site.test/superseded/" not in captured_urls(data)

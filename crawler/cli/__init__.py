@@ -5,7 +5,13 @@ One module per group of commands; each registers its commands on :data:`cli`.
 
 from __future__ import annotations
 
-from crawler.cli import crawling, querying, scheduling, serving  # noqa: F401 (registers commands)
+from crawler.cli import (  # noqa: F401 (registers commands)
+    crawling,
+    indexing,
+    querying,
+    scheduling,
+    serving,
+)
 from crawler.cli.common import cli
 
 
