@@ -28,7 +28,8 @@ Each site is the same shape:
 Every request is logged (:class:`Request`: host, path, method, User-Agent, status, and
 ``time.monotonic()`` when it was read and just after its response was written). Tests tell
 crawl workers apart by User-Agent: :meth:`LoggedSites.max_concurrency` and
-:meth:`LoggedSites.overlaps_between_agents` read those intervals.
+:meth:`LoggedSites.overlaps_between_agents` read those intervals. Reading the log waits for
+the responses being written to be logged, so a request whose client has its answer is in it.
 
 ``python -m tests.multihost`` serves the default sites and prints their seeds.
 """

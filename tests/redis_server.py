@@ -122,7 +122,7 @@ def _cleanup(processes: list[subprocess.Popen], directory: Path) -> None:
 class RedisServer:
     """``redis-server`` on 127.0.0.1 and a free port until :meth:`stop` (or the ``with``
     block's end). Its data and log live in a temporary directory of its own, removed by
-    :meth:`stop`."""
+    :meth:`stop` (so a stopped server is not started again; :meth:`restart` keeps it)."""
 
     def __init__(self, startup_timeout: float = STARTUP_TIMEOUT) -> None:
         self.startup_timeout = startup_timeout
