@@ -3,6 +3,11 @@
 
 Every write is idempotent: a run's row is found by its run id, a worker's end and a failure
 by the id of the record that states it, so reading the same files again changes nothing.
+
+A row a crawl made itself (:meth:`archive.database.ArchiveDB.start_crawl` with its ``run``,
+``warc_files`` NULL) is the crawl's own: reading its files again only gives it the captures
+it lacks, so that ``reprocess`` over a crawl's own database changes nothing. Rows made here
+(``warc_files`` a JSON array) follow their files.
 """
 
 from __future__ import annotations
@@ -30,14 +35,19 @@ class RunStore:
     ) -> int:
         """The ``crawls`` row of run ``run``, made if there is none; ``started_at`` (a
         warcinfo's WARC-Date) moves its start earlier, and what it lacks is filled in."""
-        found = self.db.execute("select id, started_at from crawls where run = ?", [run]).fetchone()
+        found = self.db.execute(
+            "select id, started_at, warc_files is not null from crawls where run = ?", [run]
+        ).fetchone()
         if found is None:
             table = self.db["crawls"].insert(
                 {"source": source, "seeds": json.dumps(list(seeds)), "started_at": started_at,
-                 "crawl_key": key, "run": run, "captures": 0, "failures": 0, "pages": 0}
+                 "crawl_key": key, "run": run, "captures": 0, "failures": 0, "pages": 0,
+                 "warc_files": "[]"}
             )  # fmt: skip
             return int(table.last_pk)
-        crawl_id, started = found
+        crawl_id, started, from_files = found
+        if not from_files:  # the crawl's own row
+            return int(crawl_id)
         if started_at and (started is None or started_at < started):
             self.db.execute("update crawls set started_at = ? where id = ?", [started_at, crawl_id])
         seeds_json = json.dumps(list(seeds))
@@ -54,7 +64,9 @@ class RunStore:
         (files,) = self.db.execute(
             "select warc_files from crawls where id = ?", [crawl_id]
         ).fetchone()
-        names = json.loads(files or "[]")
+        if files is None:  # the crawl's own row
+            return
+        names = json.loads(files)
         if warc_file not in names:
             names.append(warc_file)
             self.db.execute(
@@ -75,11 +87,11 @@ class RunStore:
         """A worker's end record (once per ``record_id``): the run's pages are the sum of its
         end records', its outcome and finish time those of the last worker out (``last``;
         until then it is unfinished). Whether it was new."""
-        (stored,) = self.db.execute(
-            "select run_ends from crawls where id = ?", [crawl_id]
+        stored, from_files = self.db.execute(
+            "select run_ends, warc_files is not null from crawls where id = ?", [crawl_id]
         ).fetchone()
         ends: dict[str, dict] = json.loads(stored or "{}")
-        if record_id in ends:
+        if not from_files or record_id in ends:
             return False
         ends[record_id] = {"outcome": outcome, "pages": pages, "worker": worker, "last": last,
                            "at": at}  # fmt: skip
@@ -94,10 +106,12 @@ class RunStore:
         return True
 
     def count_crawl(self, crawl_id: int) -> None:
-        """Set a crawl's ``captures`` and ``failures`` counts, as :meth:`finish_crawl` does."""
+        """Set a run's ``captures`` and ``failures`` counts, as ``finish_crawl`` does (not
+        those of a crawl's own row, which its crawl counted)."""
         self.db.execute(
             "update crawls set captures = (select count(*) from captures where crawl_id = :id),"
-            " failures = (select count(*) from failures where crawl_id = :id) where id = :id",
+            " failures = (select count(*) from failures where crawl_id = :id)"
+            " where id = :id and warc_files is not null",
             {"id": crawl_id},
         )
 

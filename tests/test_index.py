@@ -279,3 +279,40 @@ def test_follow_picks_up_a_file_once_it_is_closed_and_stops_on_sigterm(workers: 
         "Indexed 1 new WARC file(s): 1 captures, 1 articles, 0 failures",
     ]
     assert "http://site.test/superseded/" not in captured_urls(data)
+
+
+def test_runs_rows_follow_their_end_records_once() -> None:
+    from archive.database import ArchiveDB, connect
+
+    archive = ArchiveDB(connect(memory=True))
+    runs = archive.runs()
+    crawl_id = runs.run_crawl("r1", seeds=SEEDS, started_at="2026-03-14T10:00:00Z")
+    assert runs.run_crawl("r1", started_at="2026-03-14T09:00:00Z") == crawl_id
+    end = {"outcome": "shutdown", "pages": 2, "worker": "w1", "last": False,
+           "at": "2026-03-14T11:00:00Z"}  # fmt: skip
+    assert runs.add_run_end(crawl_id, "<urn:uuid:1>", **end)
+    assert not runs.add_run_end(crawl_id, "<urn:uuid:1>", **end)  # the same record again
+    row = archive.db["crawls"].get(crawl_id)
+    assert (row["pages"], row["outcome"], row["finished_at"]) == (2, None, None)  # unfinished
+    assert row["started_at"] == "2026-03-14T09:00:00Z"
+    runs.add_run_end(crawl_id, "<urn:uuid:2>", **{**end, "outcome": "finished", "last": True})
+    row = archive.db["crawls"].get(crawl_id)
+    assert (row["pages"], row["outcome"], row["finished_at"]) == (
+        4, "finished", "2026-03-14T11:00:00Z"
+    )  # fmt: skip
+
+
+def test_a_crawls_own_row_is_left_as_its_crawl_wrote_it() -> None:
+    from archive.database import ArchiveDB, connect
+
+    archive = ArchiveDB(connect(memory=True))
+    crawl_id = archive.start_crawl(SEEDS, "fixture", "source:fixture", run="r1")
+    archive.finish_crawl(crawl_id, "finished", pages=3)
+    before = archive.db["crawls"].get(crawl_id)
+    runs = archive.runs()
+    assert runs.run_crawl("r1", started_at="2000-01-01T00:00:00Z") == crawl_id
+    runs.note_run_file(crawl_id, "a.warc.gz")
+    runs.add_run_end(crawl_id, "<urn:uuid:1>", outcome="shutdown", pages=9, worker="w",
+                     last=True, at="2000-01-01T00:00:00Z")  # fmt: skip
+    runs.count_crawl(crawl_id)
+    assert archive.db["crawls"].get(crawl_id) == before
