@@ -301,6 +301,11 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = [(k, v) for k, v in headers if k in ("ETag", "Last-Modified")]
         sites = self.server.sites
         sites._writing_starts()  # from here until it is logged, the log waits for it
+        # The request's end: when its answer starts to go out. The client cannot have it
+        # before, and may send its next request the moment it has it, before this thread
+        # is done writing: an end taken after the write made one connection at a time
+        # look like two.
+        answered = time.monotonic()
         try:
             self.send_response(status)
             for name, value in headers:
@@ -321,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
                     user_agent=self.headers.get("User-Agent", ""),
                     status=status,
                     start=start,
-                    end=time.monotonic(),
+                    end=answered,
                     headers=dict(self.headers.items()),
                 )
             )
