@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -58,6 +59,9 @@ class CaptureStore:
         self.db = db
         self.crawl_id = crawl_id
         self._thread: ThreadPoolExecutor | None = None
+        #: Where the latest full response of a URL is looked up (a shared crawl's worker
+        #: also asks the other workers' captures and the indexed archive).
+        self.last_response: Callable[[str], LastResponse | None] = db.last_response
 
     def revisit_for(
         self, exchange: Exchange, conditional: bool
@@ -67,7 +71,7 @@ class CaptureStore:
         status = exchange.response.status
         if status not in (200, 304) or exchange.request.method != b"GET":
             return None, None
-        last = self.db.last_response(exchange.url)
+        last = self.last_response(exchange.url)
         if last is None:
             return None, None
         if status == 304 and conditional:

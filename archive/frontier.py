@@ -24,6 +24,8 @@ class Pending:
     url: str
     kind: str
     depth: int
+    #: ``request.meta`` to give it again, when the frontier keeps more than kind and depth.
+    meta: dict | None = None
 
 
 class Frontier:

@@ -13,12 +13,11 @@ Anything else (a redirect, an error, a revisit whose original is not indexed) sh
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from archive.database import LastResponse
 from archive.decoding import decode_payload
-from archive.warc_reader import locate, read_record
+from archive.warc_reader import WarcDirs, locate, read_record
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class ShownPage:
 
 
 def shown_page(
-    warc_dir: str | os.PathLike[str],
+    warc_dir: WarcDirs,
     *,
     record_type: str,
     status: int,

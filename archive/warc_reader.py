@@ -19,7 +19,7 @@ import logging
 import os
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -80,6 +80,10 @@ logging.getLogger("warcio.recordloader").setLevel(logging.ERROR)
 
 #: File names ``reprocess`` reads: WARC and ARC files, gzipped or not.
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
+
+
+#: A directory of WARC files, or several to look in, in order.
+WarcDirs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 def is_archive_name(name: str) -> bool:
@@ -215,21 +219,23 @@ def warcinfo_fields(record: StoredRecord) -> dict[str, str]:
     return fields
 
 
-def locate(warc_dir: str | os.PathLike[str], warc_file: str) -> Path:
-    """Path of ``warc_file`` inside ``warc_dir``, also while it is still ``.open``.
+def locate(warc_dir: WarcDirs, warc_file: str) -> Path:
+    """Path of ``warc_file`` inside ``warc_dir`` (or the first of several directories that
+    holds it), also while it is still ``.open``.
 
     Only a plain file name is accepted, never a path.
     """
     if not warc_file or Path(warc_file).name != warc_file or warc_file in (".", ".."):
         raise ValueError(f"not a WARC file name: {warc_file!r}")
-    base = Path(warc_dir)
-    path = base / warc_file
-    if path.is_file():
-        return path
-    open_path = base / (warc_file + OPEN_SUFFIX)
-    if open_path.is_file():
-        return open_path
-    raise FileNotFoundError(f"no WARC file {warc_file} in {base}")
+    dirs = [warc_dir] if isinstance(warc_dir, (str, os.PathLike)) else list(warc_dir)
+    for base in map(Path, dirs):
+        path = base / warc_file
+        if path.is_file():
+            return path
+        open_path = base / (warc_file + OPEN_SUFFIX)
+        if open_path.is_file():
+            return open_path
+    raise FileNotFoundError(f"no WARC file {warc_file} in {', '.join(map(str, dirs))}")
 
 
 def _stored(name: str, offset: int, record, arc: bool = False) -> StoredRecord:

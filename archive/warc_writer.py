@@ -174,6 +174,9 @@ class WARCFileWriter:
         self.files_written: list[str] = []
         #: Set by a failed write; no exchange is written after it (the crawl stops).
         self.failure: Exception | None = None
+        #: Called with each file's final name once it is closed and renamed (a shared
+        #: crawl's worker: the requests whose records it holds are then done for good).
+        self.on_closed: Callable[[str], None] | None = None
 
     # -- files -------------------------------------------------------------------------
 
@@ -238,6 +241,8 @@ class WARCFileWriter:
         os.replace(open_path, self.directory / name)
         self.files_written.append(name)
         logger.info("Closed WARC file %s", name)
+        if self.on_closed is not None:
+            self.on_closed(name)
         return name
 
     def __enter__(self) -> WARCFileWriter:

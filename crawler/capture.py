@@ -27,7 +27,8 @@ import os
 import sqlite3
 import weakref
 from importlib.metadata import version
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
@@ -36,7 +37,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 import crawler as reviewarc_pkg
 from archive.capture_store import CaptureStore, recover
-from archive.database import ArchiveDB, completes
+from archive.database import ArchiveDB, LastResponse, completes
 from archive.datadir import DataDir
 from archive.errors import ArchiveError, WARCWriteError
 from archive.frontier import Frontier
@@ -46,6 +47,10 @@ from crawler.download_handler import take_raw_head
 from crawler.exchange_adapter import exchange_from_scrapy
 from crawler.items import CAPTURE_META, CONDITIONAL_META, CRAWL_ID_STAT
 from crawler.per_crawler import once
+
+if TYPE_CHECKING:
+    from crawler.distributed.frontier import SharedFrontier
+    from crawler.distributed.worker import Worker
 from pipelines.reprocess import ARTICLE_PATTERN_FIELD
 from pipelines.store import PageStore
 
@@ -76,26 +81,42 @@ class WarcCapture:
         self.crawler = crawler
         self.config = config = ReviewarcConfig.of(crawler)
         spider = crawler.spider
-        self.datadir = DataDir(config.data_dir).create()
+        # A worker of a shared crawl writes its own directory, DATA/workers/NAME/.
+        self.datadir = DataDir(config.crawl_dir).create()
         self.datadir.lock()
+        #: This crawl as one worker of a shared crawl (``--redis``), else None.
+        self.worker: Worker | None = None
         try:
             self.archive = ArchiveDB.open(self.datadir.db_path)
-            recover(self.datadir, self.archive)
+            repaired = recover(self.datadir, self.archive)
             self.datadir.check_writable()
+            if config.worker:
+                from crawler.distributed.worker import Worker
+
+                self.worker = Worker(crawler, self, repaired)
         except BaseException:
             self.datadir.unlock()
             raise
         #: What a killed run of this crawl left to do (see :mod:`archive.frontier`).
-        self.frontier = Frontier(
-            self.datadir.state_dir / "frontier.db", getattr(spider, "crawl_key", spider.name)
+        self.frontier: Frontier | SharedFrontier = (
+            self.worker.frontier
+            if self.worker is not None
+            else Frontier(
+                self.datadir.state_dir / "frontier.db",
+                getattr(spider, "crawl_key", spider.name),
+            )
         )
+        warcinfo = crawl_warcinfo(crawler.settings, config)
+        if self.worker is not None:
+            warcinfo.update(self.worker.warcinfo())
         self.writer = WARCFileWriter(
             self.datadir.warc_dir,
             prefix=config.warc_prefix,
             max_size=config.warc_max_size,
             gzip_level=config.warc_gzip_level,
-            warcinfo=crawl_warcinfo(crawler.settings, config),
+            warcinfo=warcinfo,
             fsync=config.warc_fsync,
+            name_suffix=config.worker,
         )
         self.crawl_id: int | None = None
         self.store: CaptureStore | None = None
@@ -106,6 +127,9 @@ class WarcCapture:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        if self.worker is not None:
+            self.writer.on_closed = self.worker.frontier.sealed_file
+            crawler.signals.connect(self.worker.spider_idle, signal=signals.spider_idle)
 
     @classmethod
     def of(cls, crawler: Any) -> WarcCapture:
@@ -122,6 +146,7 @@ class WarcCapture:
         )
         self.crawler.stats.set_value(CRAWL_ID_STAT, self.crawl_id)
         self.store = CaptureStore(self.writer, self.archive, self.crawl_id)
+        self.store.last_response = self.last_response
         self.pages = PageStore(self.archive, self.crawl_id)
         pattern = getattr(spider, "article_pattern", None)
         if pattern is not None:
@@ -153,9 +178,38 @@ class WarcCapture:
             return response
         request.meta[CAPTURE_META] = ref
         self.crawler.stats.inc_value(f"reviewarc/captures/{ref.record_type}")
+        if self.worker is not None:
+            self.worker.remember(
+                ref, exchange.response.status, _first(response, b"ETag"),
+                _first(response, b"Last-Modified"), exchange.content_type,
+                len(exchange.body),
+            )  # fmt: skip
         return response
 
+    def last_response(self, url: str) -> LastResponse | None:
+        """The URL's latest full response (its validators, the record a revisit refers
+        to): in the archive, or in a shared crawl wherever it was captured."""
+        if self.worker is not None:
+            return self.worker.last_response(url)
+        return self.archive.last_response(url)
+
+    def record_failure(self, url: str, kind: str, reason: str, status: int | None = None,
+                       capture_id: int | None = None) -> None:  # fmt: skip
+        """A failure of this crawl, also written into the WARC in a shared crawl (the
+        indexer builds the failures table from it)."""
+        if self.worker is not None:
+            self.worker.record_failure(url, kind, reason, status, capture_id)
+
+    @property
+    def warc_dirs(self) -> tuple[Path, ...]:
+        """Where an earlier capture's WARC file may be."""
+        if self.worker is not None:
+            return self.worker.warc_dirs
+        return (self.datadir.warc_dir,)
+
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.worker is not None:
+            self.worker.closing(reason)
         try:
             if self.store is not None:
                 self.store.close()  # drains the writer thread
@@ -163,6 +217,8 @@ class WarcCapture:
         except OSError as e:
             logger.error("Could not close WARC file: %s", e)
             self.error = self.error or WARCWriteError(str(e))
+        if self.worker is not None:
+            self.worker.closed(reason, files_closed=self.error is None)
         if self.error is not None:
             reason = WARC_WRITE_FAILED
             self.crawler.stats.set_value("finish_reason", reason)
@@ -193,3 +249,8 @@ class WarcCapture:
                 self.crawler.engine.close_spider_async(reason=WARC_WRITE_FAILED)
             ),
         )
+
+
+def _first(response: Response, name: bytes) -> str | None:
+    values = response.headers.getlist(name)
+    return values[0].decode("latin-1").strip() if values and values[0] else None

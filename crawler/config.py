@@ -8,6 +8,8 @@ they never read ``REVIEWARC_*`` settings themselves.
 
 from __future__ import annotations
 
+import re
+import socket
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -155,6 +157,25 @@ class ReviewarcConfig:
         default=1000,
     )
 
+    redis_url: str | None = _setting(
+        "REVIEWARC_REDIS_URL",
+        "share the crawl with other workers through this Redis (redis://HOST:PORT/DB; needs"
+        " the extra 'distributed'); unset: a one-machine crawl",
+        default=None,
+    )
+    worker_id: str | None = _setting(
+        "REVIEWARC_WORKER_ID",
+        "this worker's name in a shared crawl (default: the host name); its files are in"
+        " DATA/workers/NAME/",
+        default=None,
+    )
+    lease_ttl: float = _setting(
+        "REVIEWARC_LEASE_TTL",
+        "seconds after which a shared crawl's worker that stopped answering counts as dead"
+        " and its requests are queued again",
+        default=30.0,
+    )
+
     @classmethod
     def of(cls, crawler: Any) -> ReviewarcConfig:
         """The config of ``crawler``: read from its settings on first use, then kept."""
@@ -175,6 +196,8 @@ class ReviewarcConfig:
             except ValueError as e:
                 raise ValueError(f"{name}: {e}") from None
         config = cls(**values)
+        if config.worker_id:
+            valid_worker(config.worker_id)
         for f in fields(cls):
             choices = _CHOICES.get(f.metadata["setting"])
             if choices and getattr(config, f.name) not in choices:
@@ -184,10 +207,38 @@ class ReviewarcConfig:
                 )
         return config
 
+    @property
+    def worker(self) -> str | None:
+        """This worker's name in a shared crawl; None in a one-machine crawl."""
+        if not self.redis_url:
+            return None
+        return self.worker_id or worker_name()
+
+    @property
+    def crawl_dir(self) -> Path:
+        """The data directory this crawl writes: a worker's own under ``workers/``."""
+        worker = self.worker
+        return self.data_dir / "workers" / worker if worker else self.data_dir
+
     @classmethod
     def documented(cls) -> list[tuple[str, Any, str]]:
         """``(setting, default, meaning)`` of every setting, for docs and ``--help``."""
         return [(f.metadata["setting"], _default(f), f.metadata["doc"]) for f in fields(cls)]
+
+
+def worker_name() -> str:
+    """The default worker name: this machine's host name, as a file name may hold it."""
+    return valid_worker(socket.gethostname().split(".")[0] or "worker")
+
+
+_WORKER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def valid_worker(name: str) -> str:
+    """``name`` if it can name a worker (and its files), else ValueError."""
+    if not _WORKER.fullmatch(name):
+        raise ValueError(f"a worker name is 1-64 letters, digits, '.', '_' or '-', not {name!r}")
+    return name
 
 
 def _default(f: Any) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from scrapy.http import Request, Response
@@ -19,7 +18,7 @@ from archive.capture_store import CaptureRef
 from archive.database import ArchiveDB, CaptureRow
 from archive.errors import ArchiveError
 from archive.shown import shown_page
-from archive.warc_reader import locate, read_record
+from archive.warc_reader import WarcDirs, locate, read_record
 from crawler.items import CAPTURE_META
 
 logger = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ async def as_async(outputs: Any) -> AsyncIterator[Any]:
             yield output
 
 
-def unchanged_page(response: Response, warc_dir: Path, max_size: int) -> Response | None:
+def unchanged_page(response: Response, warc_dir: WarcDirs, max_size: int) -> Response | None:
     """For a 304 answered to a conditional request: the page as last archived."""
     capture = response.meta.get(CAPTURE_META)
     original = getattr(capture, "original", None)
@@ -54,7 +53,7 @@ def unchanged_page(response: Response, warc_dir: Path, max_size: int) -> Respons
 
 
 def captured_response(
-    archive: ArchiveDB, capture_id: int, row: CaptureRow, meta: dict, warc_dir: Path,
+    archive: ArchiveDB, capture_id: int, row: CaptureRow, meta: dict, warc_dir: WarcDirs,
     max_size: int,
 ) -> Response | None:  # fmt: skip
     """A captured response rebuilt from its WARC record, as its callback would get it;

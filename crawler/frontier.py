@@ -74,6 +74,8 @@ class FrontierDupeFilter(BaseDupeFilter):
         if fingerprint in self.seen:
             return True
         self.seen.add(fingerprint)
+        if getattr(self.frontier, "shared", False):  # seen by any worker of a shared crawl
+            return self.frontier.mark_seen(fingerprint)  # type: ignore[union-attr]
         return False
 
     def log(self, request: Request, spider: Any) -> None:

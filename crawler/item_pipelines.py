@@ -41,6 +41,8 @@ class FailurePipeline:
             capture_id=item.capture_id,
             crawl_id=self.capture.crawl_id,
         )
+        self.capture.record_failure(item.url, item.kind, item.reason, item.status,
+                                    item.capture_id)  # fmt: skip
         self.crawler.stats.inc_value(f"reviewarc/failures/{item.kind}")
         logger.info("Recorded failure %s (%s): %s", item.url, item.kind, item.reason)
         return item

@@ -11,7 +11,7 @@ from archive.capture_store import CaptureRef
 
 #: Stats key: the ``crawls.id`` of this run.
 CRAWL_ID_STAT = "reviewarc/crawl_id"
-#: ``request.meta`` key: id of the capture whose validators a conditional request carries
+#: ``request.meta`` key: record id of the capture whose validators a conditional request carries
 #: (:mod:`crawler.middlewares.conditional`).
 CONDITIONAL_META = "reviewarc_conditional_on"
 #: ``request.meta`` key where the capture (:mod:`crawler.capture`) puts the response's CaptureRef

@@ -20,6 +20,9 @@ from crawler.spiders.reviews import ReviewsSpider
 
 logger = logging.getLogger(__name__)
 
+#: The scheduler of a worker of a shared crawl (``REVIEWARC_REDIS_URL``).
+SHARED_SCHEDULER = "crawler.distributed.scheduler.SharedScheduler"
+
 
 @dataclass(frozen=True)
 class CrawlJob:
@@ -66,6 +69,9 @@ def build_settings(
         settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
+    if settings.get("REVIEWARC_REDIS_URL"):
+        # A worker of a shared crawl: requests come from Redis, by host lease.
+        settings.set("SCHEDULER", SHARED_SCHEDULER, priority="cmdline")
     return settings
 
 

@@ -28,6 +28,9 @@ from pipelines.urls import (  # noqa: F401  (the scope's URL vocabulary, used fr
 )
 
 _DIGITS = re.compile(r"\d+")
+#: Refusals of the counters.
+QUERY_VARIANTS = "too many query variants of one path"
+NUMBERED_PATTERN = "too many URLs of one numbered pattern"
 
 
 @dataclass
@@ -150,26 +153,43 @@ class TrapGuard:
         key = hash(url)
         if key in self._seen:
             return None
+        refused = self.shape_refusal(url)
+        if refused is not None:
+            return refused
+        path_key, pattern, numbered = self.counted_as(url)
+        if path_key and self._variants[path_key] >= self.max_query_variants:
+            return QUERY_VARIANTS
+        if numbered and self._patterns[pattern] >= self.max_per_pattern:
+            return NUMBERED_PATTERN
+        self._seen.add(key)
+        if path_key:
+            self._variants[path_key] += 1
+        self._patterns[pattern] += 1
+        return None
+
+    def refusals(self, urls: list[str]) -> list[str | None]:
+        """:meth:`refusal` of each URL, in order (a shared crawl asks Redis once)."""
+        return [self.refusal(url) for url in urls]
+
+    def shape_refusal(self, url: str) -> str | None:
+        """What is wrong with the URL itself, whatever else the crawl has seen."""
         if len(url) > self.max_url_length:
             return "url too long"
-        parts = urlsplit(url)
-        segments = [s for s in parts.path.split("/") if s]
+        segments = [s for s in urlsplit(url).path.split("/") if s]
         if len(segments) > self.max_path_segments:
             return "too many path segments"
         if _most_repeated(segments) > self.max_segment_repeats:
             return "repeated path segment"
-        path_key = f"{parts.hostname}:{parts.port}{parts.path}"
-        if parts.query and self._variants[path_key] >= self.max_query_variants:
-            return "too many query variants of one path"
-        pattern = url_pattern(url)
-        numbered = _DIGITS.search(parts.path + parts.query) is not None
-        if numbered and self._patterns[pattern] >= self.max_per_pattern:
-            return "too many URLs of one numbered pattern"
-        self._seen.add(key)
-        if parts.query:
-            self._variants[path_key] += 1
-        self._patterns[pattern] += 1
         return None
+
+    @staticmethod
+    def counted_as(url: str) -> tuple[str, str, bool]:
+        """What the counters count ``url`` under: its path (when it has a query string;
+        else ''), its shape, and whether the shape has a number in it."""
+        parts = urlsplit(url)
+        path_key = f"{parts.hostname}:{parts.port}{parts.path}" if parts.query else ""
+        numbered = _DIGITS.search(parts.path + parts.query) is not None
+        return path_key, url_pattern(url), numbered
 
 
 def _most_repeated(segments: list[str]) -> int:

@@ -72,6 +72,21 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Override a Scrapy or REVIEWARC_* setting; repeatable.",
 )
 @click.option(
+    "--redis",
+    "redis_url",
+    envvar="REVIEWARC_REDIS_URL",
+    metavar="URL",
+    help="Share the crawl with other workers through this Redis (redis://HOST:PORT/DB;"
+    " $REVIEWARC_REDIS_URL). See README, Many machines.",
+)
+@click.option(
+    "--worker",
+    envvar="REVIEWARC_WORKER_ID",
+    metavar="NAME",
+    help="This worker's name with --redis ($REVIEWARC_WORKER_ID; default: the host name);"
+    " it writes DATA/workers/NAME/.",
+)
+@click.option(
     "--log-level",
     default="INFO",
     show_default=True,
@@ -89,6 +104,8 @@ def crawl(
     block_ads: bool,
     user_agent: str | None,
     overrides: tuple[str, ...],
+    redis_url: str | None,
+    worker: str | None,
     log_level: str,
 ) -> None:
     """Crawl review sites into the archive.
@@ -97,9 +114,15 @@ def crawl(
     stays on the seeds' hosts, and archives every response into WARC files.
     Exits 0 when the crawl completed, even if some pages failed (see the failures table).
 
-    Example:
+    With --redis, this is one worker of a crawl shared by several (on one machine or
+    many): start the same command on each, with its own --worker name, and run
+    'reviewarc index --follow' to build the archive database from their WARC files.
+
+    Examples:
 
         reviewarc crawl https://reviews.example/ --data ./archive
+
+        reviewarc crawl https://reviews.example/ --redis redis://10.0.0.5:6379/0 --worker w1
     """
     extra = _parse_overrides(overrides)
     if extra.get("REVIEWARC_EXTRACT_WORKERS", "").strip() != "0":
@@ -110,6 +133,13 @@ def crawl(
 
     jobs = _jobs(urls, config_file, source, depth)
     datadir = resolve(data_dir)
+    if redis_url:
+        worker = _check_shared(redis_url, worker)
+        extra.update({"REVIEWARC_REDIS_URL": redis_url, "REVIEWARC_WORKER_ID": worker})
+        # The archive (DATA/archive.db) is the indexer's: a worker writes its own directory.
+        datadir = DataDir(datadir.path / "workers" / worker)
+    elif worker:
+        fail("--worker needs --redis URL (or $REVIEWARC_REDIS_URL)")
     try:
         check_writable(datadir)
         datadir.lock()  # fail now, with a message, if another crawl is running
@@ -117,7 +147,7 @@ def crawl(
     except ArchiveError as e:
         fail(str(e))
     settings = build_settings(
-        datadir.path,
+        resolve(data_dir).path,
         max_pages=max_pages,
         user_agent=user_agent,
         log_level=log_level,
@@ -133,6 +163,20 @@ def crawl(
     errors = [r.error or r.stats.get("reviewarc/warc_write_error") for r in results if not r.ok]
     if errors:
         fail(f"crawl failed: {errors[0]}")
+
+
+def _check_shared(redis_url: str, worker: str | None) -> str:
+    """The worker's name, once Redis answers; a one-line error if it does not, or if the
+    name cannot name files."""
+    from crawler.config import valid_worker, worker_name
+    from crawler.distributed.state import connect
+
+    try:
+        name = valid_worker(worker) if worker else worker_name()
+        connect(redis_url).connection_pool.disconnect()
+    except ValueError as e:
+        fail(str(e))
+    return name
 
 
 def _jobs(

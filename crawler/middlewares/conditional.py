@@ -14,7 +14,6 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 
-from archive.database import ArchiveDB
 from crawler.capture import WarcCapture
 from crawler.config import ReviewarcConfig
 from crawler.items import CONDITIONAL_META
@@ -25,15 +24,15 @@ _VALIDATORS = (b"If-None-Match", b"If-Modified-Since")
 
 
 class ConditionalRequestMiddleware:
-    def __init__(self, crawler: Any, archive: ArchiveDB) -> None:
+    def __init__(self, crawler: Any, capture: WarcCapture) -> None:
         self.crawler = crawler
-        self.archive = archive
+        self.capture = capture
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ConditionalRequestMiddleware:
         if not ReviewarcConfig.of(crawler).incremental:
             raise NotConfigured
-        return cls(crawler, WarcCapture.of(crawler).archive)
+        return cls(crawler, WarcCapture.of(crawler))
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         if request.meta.pop(CONDITIONAL_META, None) is not None:
@@ -41,12 +40,12 @@ class ConditionalRequestMiddleware:
                 request.headers.pop(name, None)
         if request.method != "GET" or any(name in request.headers for name in _VALIDATORS):
             return
-        last = self.archive.last_response(request.url)
+        last = self.capture.last_response(request.url)
         if last is None or not (last.etag or last.last_modified):
             return
         if last.etag:
             request.headers[b"If-None-Match"] = last.etag
         if last.last_modified:
             request.headers[b"If-Modified-Since"] = last.last_modified
-        request.meta[CONDITIONAL_META] = last.capture_id
+        request.meta[CONDITIONAL_META] = last.warc_record_id
         self.crawler.stats.inc_value("reviewarc/conditional_requests")

@@ -25,8 +25,10 @@ from typing import Any
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from crawler.capture import WarcCapture
 from crawler.config import ReviewarcConfig
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,15 @@ class StatusAwareRobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.requisites_obey = ReviewarcConfig.of(crawler).requisites_robots == "obey"
+        #: A shared crawl's state: robots.txt files fetched by any worker.
+        self._shared: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StatusAwareRobotsTxtMiddleware:
+        middleware = super().from_crawler(crawler)
+        worker = WarcCapture.of(crawler).worker
+        middleware._shared = worker.state if worker is not None else None
+        return middleware
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         if request.meta.get("found_by") == "requisite" and not self.requisites_obey:
@@ -59,6 +70,14 @@ class StatusAwareRobotsTxtMiddleware(RobotsTxtMiddleware):
         await super().process_request(request)
 
     async def robot_parser(self, request: Request) -> Any:
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers and self._shared is not None:
+            # Fetched by another worker of a shared crawl: read, not fetched again.
+            found = self._shared.robots(netloc)
+            if found is not None:
+                self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler,
+                                                           found[1])  # fmt: skip
+                self._stats.inc_value("reviewarc/robots/shared")
         parser = await super().robot_parser(request)
         # The parser stored for the host once its fetch settled (None: no robots.txt could
         # be read), not what the shared Deferred handed this waiter.
@@ -80,4 +99,6 @@ class StatusAwareRobotsTxtMiddleware(RobotsTxtMiddleware):
             )
             self._stats.inc_value("robotstxt/truncated")
             response = response.replace(body=parsed_part(response.body))
+        if self._shared is not None:
+            self._shared.remember_robots(netloc, response.status, response.body)
         await super()._parse_robots(response, netloc, request)

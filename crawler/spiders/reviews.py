@@ -158,8 +158,9 @@ class ReviewsSpider(scrapy.Spider):
         return self.capture.frontier
 
     @property
-    def warc_dir(self) -> Path:
-        return self.capture.datadir.warc_dir
+    def warc_dirs(self) -> tuple[Path, ...]:
+        """Where an earlier capture's WARC file may be (a shared crawl's other workers')."""
+        return self.capture.warc_dirs
 
     @property
     def max_body(self) -> int:
@@ -170,6 +171,16 @@ class ReviewsSpider(scrapy.Spider):
         the capture extension has taken the data directory's lock, so a crawl that loses it
         to another never starts workers that its exit would leave half started."""
         self.extraction = ExtractionPool(self.config.extract_workers, self.config.extract_timeout)
+        worker = self.capture.worker
+        if worker is not None:  # trap counts crawl-wide
+            from crawler.distributed.traps import SharedTrapGuard
+
+            guard = self.guard
+            self.guard = SharedTrapGuard(
+                max_url_length=guard.max_url_length, max_path_segments=guard.max_path_segments,
+                max_per_pattern=guard.max_per_pattern,
+                max_query_variants=guard.max_query_variants, state=worker.state,
+            )  # fmt: skip
 
     def spider_closed(self, spider: Any, reason: str = "finished") -> None:
         if self.extraction is not None:
@@ -181,7 +192,12 @@ class ReviewsSpider(scrapy.Spider):
         if isinstance(output, Request):
             fingerprint = self.crawler.request_fingerprinter.fingerprint(output).hex()
             depth = output.meta.get("depth", response.meta.get("depth", 0) + 1)
-            self.frontier.add(fingerprint, output.url, output.meta.get("found_by", "link"), depth)
+            worker = self.capture.worker
+            if worker is not None:  # a shared crawl: queued for whichever worker takes it
+                worker.frontier.queue(output, fingerprint, depth)
+            else:
+                kind = output.meta.get("found_by", "link")
+                self.frontier.add(fingerprint, output.url, kind, depth)
         return output
 
     def mark_done(self, request: Request | None) -> None:
@@ -223,7 +239,7 @@ class ReviewsSpider(scrapy.Spider):
         archive = self.capture.archive
         for item in pending:
             found = archive.unfinished_capture(self.crawl_key, item.url)
-            meta = {"found_by": item.kind, "depth": item.depth}
+            meta = {"found_by": item.kind, "depth": item.depth, **(item.meta or {})}
             callback = self.parse_requisite if item.kind == "requisite" else self.parse
             if item.kind == "requisite":
                 meta.update({ANY_HOST_META: True, "depth_reset": True})
@@ -231,7 +247,7 @@ class ReviewsSpider(scrapy.Spider):
                 yield Request(item.url, callback=callback, errback=self.on_error, meta=meta,
                               dont_filter=True)  # fmt: skip
                 continue
-            response = captured_response(archive, *found, meta, self.warc_dir, self.max_body)
+            response = captured_response(archive, *found, meta, self.warc_dirs, self.max_body)
             if response is None:
                 self.frontier.done(item.fingerprint)
                 continue
@@ -295,6 +311,8 @@ class ReviewsSpider(scrapy.Spider):
             logger.debug("Not sent to a dead host: %s", request.url)
         if failures:
             self.capture.archive.add_failures(failures, self.capture.crawl_id)
+            for url, kind, reason in failures:
+                self.capture.record_failure(url, kind, reason)
             self.frontier.done_many(handled)
 
     def requisite_request(self, url: str) -> Request:
@@ -386,7 +404,7 @@ class ReviewsSpider(scrapy.Spider):
 
     async def _parse(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 304:
-            unchanged = unchanged_page(response, self.warc_dir, self.max_body)
+            unchanged = unchanged_page(response, self.warc_dirs, self.max_body)
             if unchanged is None:
                 return
             response = unchanged
@@ -459,10 +477,8 @@ class ReviewsSpider(scrapy.Spider):
         """Requests for the in-scope links and feeds of a page (within the hop limit)."""
         if not self._may_hop(response):
             return
-        for url in dict.fromkeys(map(clean_link, analysis.links)):
-            if not self.scope.allows(url):
-                continue
-            refused = self.guard.refusal(url)
+        urls = [u for u in dict.fromkeys(map(clean_link, analysis.links)) if self.scope.allows(u)]
+        for url, refused in zip(urls, self.guard.refusals(urls), strict=True):
             if refused is None:
                 yield self.page_request(url, "link")
             else:
@@ -532,7 +548,7 @@ class ReviewsSpider(scrapy.Spider):
         URL's last full capture); None when it cannot be told."""
         if not self.config.incremental:
             return None
-        last = self.capture.archive.last_response(url)
+        last = self.capture.last_response(url)
         if last is None:
             return "new"
         modified, fetched = _moment(lastmod), _moment(last.fetched_at)
