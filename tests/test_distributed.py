@@ -8,6 +8,9 @@ them: ``reviewarc crawl ... --redis URL --worker NAME``, each its own process, t
 say who asked for what, and when.
 """
 
+# The fixtures redis_server and redis_url are imported, and taken as arguments (F811).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import os
@@ -101,9 +104,8 @@ def index(data: Path) -> list[dict]:
 
 def assert_each_url_once(data: Path, local: Local, sites: LoggedSites) -> None:
     counts = {r["url"]: r["n"] for r in index(data)}
-    assert set(counts) == local.urls, (
-        f"lost: {sorted(local.urls - set(counts))[:5]}, extra: {sorted(set(counts) - local.urls)[:5]}"
-    )
+    lost, extra = local.urls - set(counts), set(counts) - local.urls
+    assert not lost and not extra, f"lost: {sorted(lost)[:5]}, extra: {sorted(extra)[:5]}"
     assert [u for u, n in counts.items() if n > 1] == []
     files = sorted((data / "warcs").glob("*.warc.gz"))
     assert files and warcio_check(files).returncode == 0
@@ -130,7 +132,7 @@ def test_two_workers_one_joining_late_match_one_machine(
     local: Local,
     redis_server: RedisServer,
     redis_url: str,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ) -> None:
     sites.reset_log()
     first = worker(sites, tmp_path, redis_url, "w1")
@@ -173,7 +175,7 @@ def test_three_workers_each_url_once(
     local: Local,
     redis_server: RedisServer,
     redis_url: str,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ) -> None:
     sites.reset_log()
     workers = [worker(sites, tmp_path, redis_url, f"w{n}") for n in (1, 2, 3)]
@@ -188,7 +190,7 @@ def test_three_workers_each_url_once(
 
 @pytest.mark.parametrize("restarted", [True, False], ids=["restarted", "not-restarted"])
 def test_kill_9_of_a_worker_loses_nothing(
-    sites: LoggedSites, local: Local, redis_server: RedisServer, redis_url: str, tmp_path,  # noqa: F811
+    sites: LoggedSites, local: Local, redis_server: RedisServer, redis_url: str, tmp_path,
     restarted: bool,
 ) -> None:  # fmt: skip
     sites.reset_log()
@@ -214,7 +216,7 @@ def test_second_crawl_revisits_whoever_fetched_first(
     local: Local,
     redis_server: RedisServer,
     redis_url: str,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ) -> None:
     """The second crawl's workers are new (their own directories are empty): what they know
     of the first crawl's captures comes from the indexed archive."""
@@ -235,7 +237,7 @@ def test_second_crawl_revisits_whoever_fetched_first(
     assert_keys_gone(redis_server)
 
 
-def test_trap_guard_counts_crawl_wide(redis_url: str) -> None:  # noqa: F811
+def test_trap_guard_counts_crawl_wide(redis_url: str) -> None:
     """Two workers' guards seeing one calendar between them follow it as far as one would."""
     from crawler.distributed.state import SharedState, connect
     from crawler.distributed.traps import SharedTrapGuard
