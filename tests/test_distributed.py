@@ -252,3 +252,42 @@ def test_trap_guard_counts_crawl_wide(redis_url: str) -> None:
         None,
         "too many URLs of one numbered pattern",
     ]
+
+
+def test_bad_redis_or_worker_name_is_one_line(tmp_path) -> None:
+    unreachable = run_reviewarc("crawl", "http://127.0.0.2:9/", "--data", str(tmp_path),
+                                "--redis", "redis://127.0.0.1:9/0", "--worker", "w1")  # fmt: skip
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.startswith("Error: cannot reach Redis at redis://127.0.0.1:9/0")
+    assert "Traceback" not in unreachable.stderr and len(unreachable.stderr.splitlines()) == 1
+    named = run_reviewarc("crawl", "http://127.0.0.2:9/", "--data", str(tmp_path),
+                          "--redis", "redis://127.0.0.1:9/0", "--worker", "../up")  # fmt: skip
+    assert named.returncode == 1 and "a worker name is" in named.stderr, named.stderr
+    alone = run_reviewarc("crawl", "http://127.0.0.2:9/", "--data", str(tmp_path), "--worker", "w1")
+    assert alone.returncode == 1 and "--worker needs --redis" in alone.stderr, alone.stderr
+    assert not (tmp_path / "workers").exists()
+
+
+def test_a_worker_leaving_keeps_the_crawl(redis_server: RedisServer, redis_url: str) -> None:
+    """Only the last worker out of a finished crawl deletes its keys; one that leaves (or
+    dies) early gives its requests back, whatever it was doing."""
+    from crawler.distributed.state import SharedState, connect
+
+    client = connect(redis_url)
+    one, two = (SharedState(client, "seeds:x", w, 1) for w in ("w1", "w2"))
+    one.register(), two.register()
+    one.push([(f"{n:040x}", "h1", 0, {"u": f"http://h1/{n}"}) for n in range(3)])
+    (taken,) = one.take({}, 1, 1)
+    assert one.leave(finished=True) is False  # w2 is still in: nothing deleted
+    assert two.status().queued == 3 and redis_server.keys() != []
+    assert {q.fingerprint for q in two.take({}, 1, 3)} == {f"{n:040x}" for n in range(3)}
+    client.delete(two.key("alive:w2"))  # w2 dies holding all three
+    three = SharedState(client, "seeds:x", "w3", 1)
+    three.register()
+    assert three.heartbeat() == ["w2"] and three.status().queued == 3
+    assert taken.fingerprint in {q.fingerprint for q in three.take({}, 1, 3)}
+    three.handled([f"{n:040x}" for n in range(3)], "f.warc.gz")
+    assert three.status().unsealed == 3 and not three.status().finished
+    three.seal("f.warc.gz")
+    assert three.status().finished
+    assert three.leave(finished=True) is True and redis_server.keys() == []
